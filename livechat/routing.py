@@ -1,0 +1,3 @@
+"""WebSocket routes of live chat (consumed by support_portal.routing)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Every WebSocket route of the portal; apps contribute their own lists."""
+
+from livechat.routing import websocket_urlpatterns as livechat_patterns
+
+websocket_urlpatterns = [*livechat_patterns]
