@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "haystack",
     "axes",
+    # The project package is an app only for its management commands
+    # (seed_demo, compile_catalogues) and the heartbeat task.
+    "support_portal",
     "accounts",
     "helpcenter",
     "tickets",

@@ -1,0 +1,65 @@
+"""Personas and helpers shared by the whole suite."""
+
+import pytest
+
+from accounts.roles import Role
+from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+
+
+@pytest.fixture
+def password() -> str:
+    """The password every persona signs in with."""
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def customer(db):
+    """Li Wei: a verified customer who reads the portal in Chinese, in Shanghai."""
+    return UserFactory(
+        email="li.wei@example.com",
+        display_name="李伟",
+        preferred_language="zh-hans",
+        time_zone="Asia/Shanghai",
+    )
+
+
+@pytest.fixture
+def other_customer(db):
+    """Sato Yuki: another verified customer (Japanese, Tokyo); must never see Li Wei's things."""
+    return UserFactory(
+        email="sato.yuki@example.com",
+        display_name="佐藤 由紀",
+        preferred_language="ja",
+        time_zone="Asia/Tokyo",
+    )
+
+
+@pytest.fixture
+def agent(db):
+    """Wang Fang: a front-line agent who answers in Chinese and English."""
+    return UserFactory(email="agent.zh@example.com", display_name="王芳", role=Role.AGENT)
+
+
+@pytest.fixture
+def supervisor(db):
+    """Maria Chen: supervises the agents; may sign in to the admin."""
+    return UserFactory(
+        email="supervisor@example.com", display_name="Maria Chen", role=Role.SUPERVISOR
+    )
+
+
+@pytest.fixture
+def portal_admin(db):
+    """The administrator: every permission."""
+    return UserFactory(
+        email="admin@example.com", display_name="Portal Admin", role=Role.ADMIN, is_superuser=True
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Start every test with an empty cache (throttles, heartbeat)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
