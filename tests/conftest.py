@@ -63,3 +63,19 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback; Django's mail goes to it for this test."""
+    from tests.smtp import SMTPSink
+
+    sink = SMTPSink().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = sink.host
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    sink.stop()
