@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy, translate_url
 from django.utils import translation
+from django.utils.translation import get_language_from_path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -186,7 +187,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language")
     if request.user.is_authenticated and language_is_supported(language):
         services.user_set_language(user=request.user, language=language)
-    # Django's view checks `next` against open redirects and translates it.
+    # Django's view checks `next` against open redirects and translates it, but
+    # it resolves `next` in the active language: make that the page's language.
+    page_language = get_language_from_path(request.POST.get("next", ""))
+    if page_language:
+        translation.activate(page_language)
     return django_set_language(request)
 
 

@@ -56,6 +56,21 @@ def portal_admin(db):
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues():
+    """Compile the .po catalogues once per run (.mo files are build products)."""
+    import io
+
+    from asgiref.local import Local
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compile_catalogues", stdout=io.StringIO())
+    # Catalogues loaded before compiling would be stale.
+    trans_real._translations = {}
+    trans_real._active = Local()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Start every test with an empty cache (throttles, heartbeat)."""

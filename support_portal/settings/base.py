@@ -204,7 +204,6 @@ TEMPLATES = [
         },
     }
 ]
-FORM_RENDERER = "django.forms.renderers.DjangoDivFormRenderer"
 
 # SECURITY (defaults; production.py tightens transport security)
 # ------------------------------------------------------------------------------
@@ -264,16 +263,24 @@ else:
 # CELERY
 # ------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
-    # Server-less broker: messages are files in one folder shared by the web
-    # server, the worker and beat. Good for one machine, not for a cluster.
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+
+
+def filesystem_broker_options(var_dir: Path) -> dict:
+    """Transport options of the server-less broker: message files in one folder
+    shared by the web server, the worker and beat (one machine, not a cluster)."""
+    folder = var_dir / "celery"
+    return {
+        "data_folder_in": str(folder / "broker"),
+        "data_folder_out": str(folder / "broker"),
+        "processed_folder": str(folder / "processed"),
         "store_processed": False,
+        # Exchange tables; kombu's default is ./control in the working directory.
+        "control_folder": str(folder / "control"),
     }
+
+
+if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR)
 else:
     # A message not acknowledged within this window is redelivered; it must
     # exceed the longest task (see CELERY_TASK_TIME_LIMIT).

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, env
+from .base import DATABASES, REDIS_URL, env, filesystem_broker_options
 
 DEBUG = False
 SECRET_KEY = "test-only-key-9f1c2e7a5b3d8e6f4a0c1b9d7e5f3a2c8b6d4e0f1a3c5e7b9d2f4a6c8e0b1d3"
@@ -20,13 +20,18 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 VAR_DIR = Path(env.str("TEST_VAR_DIR", default=tempfile.mkdtemp(prefix="portal-test-")))
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if env.str("TEST_EMAIL_URL", default=""):
+    # A real worker started by a `worker` test sends to that test's SMTP sink.
+    vars().update(env.email_url("TEST_EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:": tests that start a real worker or daphne in a
@@ -40,13 +45,7 @@ if not REDIS_URL:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
 # Unit tests run tasks in-process once the transaction commits
