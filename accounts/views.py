@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy, translate_url
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from accounts import services
+from accounts import services, throttling
 from accounts.forms import (
     EmailAuthenticationForm,
     PresenceForm,
@@ -28,8 +27,6 @@ from accounts.forms import (
 )
 from accounts.models import AgentProfile, Presence, User
 from accounts.tokens import user_for_verification_token
-
-RESEND_INTERVAL_SECONDS = 60
 
 
 def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -48,7 +45,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not throttling.allow(
+        "signup-ip", throttling.client_ip(request)
+    ):
+        form.add_error(
+            None, _("Too many accounts were created from your network. Try again later.")
+        )
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.user_register(
             email=data["email"],
@@ -79,7 +82,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         email = form.cleaned_data["email"].lower()
         # One email a minute per address, whoever asks: no mail bombing.
-        if cache.add(f"accounts:resend:{email}", 1, timeout=RESEND_INTERVAL_SECONDS):
+        if _may_send_email(request, email):
             user = User.objects.filter(email__iexact=email, is_active=True).first()
             if user is not None:
                 services.user_send_verification(user=user)
@@ -105,6 +108,12 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "accounts/verify_email_done.html",
         {"verified_user": user, "newly_verified": newly_verified},
+    )
+
+
+def _may_send_email(request: HttpRequest, address: str) -> bool:
+    return throttling.allow("email-per-address", address) and throttling.allow(
+        "email-per-ip", throttling.client_ip(request)
     )
 
 
@@ -146,6 +155,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = QueuedPasswordResetForm
     template_name = "accounts/password_reset_form.html"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        # Over the limit, answer exactly as usual but send nothing: the page must
+        # not reveal whether the address has an account or was throttled.
+        if not _may_send_email(self.request, form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -206,6 +222,6 @@ def presence(request: HttpRequest) -> HttpResponse:
         )
         messages.success(
             request,
-            _("You are now %(presence)s.") % {"presence": profile.get_presence_display()},
+            _("Presence set to: %(presence)s.") % {"presence": profile.get_presence_display()},
         )
     return redirect("console")

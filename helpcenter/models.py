@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 # Icons shipped in static/img/icons.svg; editors pick one per category.
@@ -44,7 +44,7 @@ class Category(models.Model):
         verbose_name=_("parent category"),
     )
     icon = models.CharField(_("icon"), max_length=20, choices=CATEGORY_ICONS, default="question")
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sort order", "order"), default=0)
 
     name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=120)
     name_en = models.CharField(_("name (English)"), max_length=120)

@@ -308,3 +308,24 @@ def test_presence_can_only_be_set_by_agents(client, agent, customer):
     client.post("/en/accounts/presence/", {"presence": "asleep"})
     agent.agent_profile.refresh_from_db()
     assert agent.agent_profile.presence == "online"
+
+
+def test_sign_up_flood_from_one_network_is_stopped(client):
+    for n in range(10):
+        client.post("/en/accounts/signup/", {**SIGNUP, "email": f"bot{n}@example.com"})
+    response = client.post("/en/accounts/signup/", {**SIGNUP, "email": "bot-final@example.com"})
+    assert response.status_code == 200
+    assert "Too many accounts" in response.content.decode()
+    assert User.objects.count() == 10
+    assert not User.objects.filter(email="bot-final@example.com").exists()
+
+
+def test_password_reset_flood_sends_one_email_a_minute(
+    client, customer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [
+            client.post("/en/accounts/password/reset/", {"email": customer.email}) for _ in range(5)
+        ]
+    assert {r.url for r in responses} == {"/en/accounts/password/reset/sent/"}
+    assert len(mail.outbox) == 1
