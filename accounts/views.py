@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -130,6 +132,13 @@ class LoginView(auth_views.LoginView):
             initial={"email": form.data.get("username", "")} if form.is_bound else None
         )
         return context
+
+    def get_redirect_url(self) -> str:
+        target = super().get_redirect_url()
+        # A `next` pointing back at this page would loop once signed in.
+        if target and urlsplit(target).path == self.request.path:
+            return ""
+        return target
 
     def get_success_url(self) -> str:
         # Land in the user's saved language, not the one the login page had.

@@ -2,10 +2,20 @@
 (function () {
   "use strict";
 
-  // Submit selects marked data-autosubmit (language switcher, presence) on change.
+  // Selects marked data-autosubmit (language switcher, presence) submit their form
+  // when picked with a mouse or touch. Arrow keys only move the choice (WCAG 3.2.2);
+  // keyboard users confirm with Enter or the button that follows the select.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-    select.addEventListener("change", function () {
+    var lastArrowKey = 0;
+    function submit() {
       if (select.form) { select.form.requestSubmit ? select.form.requestSubmit() : select.form.submit(); }
+    }
+    select.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); submit(); return; }
+      if (/^(Arrow|Page|Home|End)/.test(event.key) || event.key.length === 1) { lastArrowKey = Date.now(); }
+    });
+    select.addEventListener("change", function () {
+      if (Date.now() - lastArrowKey > 500) { submit(); }
     });
   });
 
@@ -24,7 +34,6 @@
   var toggle = document.querySelector(".menu-toggle");
   var menu = document.getElementById("site-menu");
   if (toggle && menu) {
-    document.documentElement.classList.add("js");
     toggle.addEventListener("click", function () {
       var open = toggle.getAttribute("aria-expanded") === "true";
       toggle.setAttribute("aria-expanded", String(!open));
