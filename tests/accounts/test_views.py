@@ -329,3 +329,25 @@ def test_password_reset_flood_sends_one_email_a_minute(
         ]
     assert {r.url for r in responses} == {"/en/accounts/password/reset/sent/"}
     assert len(mail.outbox) == 1
+
+
+def test_forged_forwarded_for_header_does_not_escape_the_lockout(client, customer, password):
+    for n in range(5):
+        client.post(
+            "/en/accounts/login/",
+            {"username": customer.email, "password": "wrong"},
+            headers={"x-forwarded-for": f"203.0.113.{n}"},
+        )
+    response = client.post(
+        "/en/accounts/login/",
+        {"username": customer.email, "password": password},
+        headers={"x-forwarded-for": "198.51.100.7"},
+    )
+    assert response.status_code == 429
+
+
+def test_signed_in_user_opening_sign_in_with_itself_as_next_is_not_looped(client, customer):
+    client.force_login(customer)
+    response = client.get("/en/accounts/login/?next=/en/accounts/login/")
+    assert response.status_code == 302
+    assert response.url == "/zh-hans/"
