@@ -184,7 +184,7 @@ class AgentProfile(models.Model):
     presence = models.CharField(
         _("presence"),
         max_length=10,
-        choices=Presence.choices,
+        choices=Presence,
         default=Presence.OFFLINE,
         db_index=True,
     )

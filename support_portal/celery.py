@@ -18,12 +18,15 @@ app.autodiscover_tasks()
 
 
 @app.on_after_configure.connect
-def _create_broker_folders(sender: Celery, **kwargs) -> None:
+def _create_state_folders(sender: Celery, **kwargs) -> None:
     # The filesystem transport expects its folders to exist.
     options = sender.conf.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+    # Beat writes its schedule there, whichever broker is in use.
+    if sender.conf.beat_schedule_filename:
+        Path(sender.conf.beat_schedule_filename).parent.mkdir(parents=True, exist_ok=True)
 
 
 @app.task(name="support_portal.heartbeat", ignore_result=True)

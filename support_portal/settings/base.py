@@ -307,8 +307,8 @@ CELERY_BEAT_SCHEDULE = {
     # Proves beat and a worker are alive: /healthz reads the timestamp it writes.
     "worker-heartbeat": {
         "task": "support_portal.heartbeat",
-        "schedule": 15.0,
-        "options": {"expires": 14},
+        "schedule": env.float("CELERY_HEARTBEAT_INTERVAL", default=15.0),
+        "options": {"expires": env.float("CELERY_HEARTBEAT_INTERVAL", default=15.0) - 1},
     },
 }
 # How stale the heartbeat may be before /healthz reports the worker down.
@@ -398,5 +398,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
+        # Django adds its own console handler when DEBUG is on: do not print twice.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -5,6 +5,7 @@ file cache, in-process channel layer, filesystem broker) and with
 `DATABASE_URL`/`REDIS_URL` pointing at a real PostgreSQL and Redis.
 """
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ SECRET_KEY = "test-only-key-9f1c2e7a5b3d8e6f4a0c1b9d7e5f3a2c8b6d4e0f1a3c5e7b9d2f
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 # One private folder per test run for everything the embedded defaults write.
-VAR_DIR = Path(env.str("TEST_VAR_DIR", default=tempfile.mkdtemp(prefix="portal-test-")))
+VAR_DIR = Path(os.environ.get("TEST_VAR_DIR") or tempfile.mkdtemp(prefix="portal-test-"))
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing

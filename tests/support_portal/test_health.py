@@ -2,6 +2,7 @@ import socket
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from support_portal.health import record_worker_heartbeat
 
@@ -85,22 +86,24 @@ def test_unreachable_channel_layer_is_reported_down(client, built_index, setting
     assert response.json()["components"]["channel_layer"]["status"] == "down"
 
 
-def test_unusable_search_index_is_reported_down(client, settings, tmp_path):
+def test_unusable_search_index_is_reported_down(client, tmp_path):
     from haystack import connections
 
     record_worker_heartbeat()
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the index folder should be")
-    settings.HAYSTACK_CONNECTIONS = {
+    broken = {
         "default": {
             "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
             "PATH": str(blocker / "index"),
         }
     }
-    connections.reload("default")
-    try:
-        response = client.get("/healthz")
-    finally:
+    with override_settings(HAYSTACK_CONNECTIONS=broken):
         connections.reload("default")
+        try:
+            response = client.get("/healthz")
+        finally:
+            connections.reload("default")
+    connections.reload("default")
     assert response.status_code == 503
     assert response.json()["components"]["search_index"]["status"] == "down"
