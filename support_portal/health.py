@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -26,13 +26,18 @@ CHANNEL_LAYER_TIMEOUT = 2.0
 class ComponentState:
     up: bool
     detail: dict[str, Any] = field(default_factory=dict)
+    # The exception's message can name hosts and paths: shown to staff only.
+    exception_text: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["status"] = "up" if self.up else "down"
-        detail = data.pop("detail")
-        data.pop("up")
-        return {**data, **detail}
+    @classmethod
+    def failed(cls, exc: Exception) -> ComponentState:
+        return cls(False, {"error": type(exc).__name__}, str(exc)[:300])
+
+    def as_dict(self, *, include_details: bool = False) -> dict[str, Any]:
+        data = {"status": "up" if self.up else "down", **self.detail}
+        if include_details and self.exception_text:
+            data["error_detail"] = self.exception_text
+        return data
 
 
 def record_worker_heartbeat() -> None:
@@ -51,7 +56,7 @@ def check_database() -> ComponentState:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # noqa: BLE001 - any failure means "down"
-        return ComponentState(False, {"error": _describe(exc)})
+        return ComponentState.failed(exc)
     return ComponentState(True, {"vendor": connection.vendor})
 
 
@@ -62,7 +67,7 @@ def check_cache() -> ComponentState:
         ok = cache.get(key) == "ok"
         cache.delete(key)
     except Exception as exc:  # noqa: BLE001
-        return ComponentState(False, {"error": _describe(exc)})
+        return ComponentState.failed(exc)
     backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     if not ok:
         return ComponentState(False, {"backend": backend, "error": "value not read back"})
@@ -78,7 +83,7 @@ def check_channel_layer() -> ComponentState:
             return ComponentState(False, {"error": "no channel layer configured"})
         received = async_to_sync(_channel_round_trip)(layer)
     except Exception as exc:  # noqa: BLE001
-        return ComponentState(False, {"error": _describe(exc)})
+        return ComponentState.failed(exc)
     backend = type(layer).__name__
     if not received:
         return ComponentState(False, {"backend": backend, "error": "message not received"})
@@ -100,7 +105,7 @@ def check_celery_worker() -> ComponentState:
     try:
         beat = cache.get(HEARTBEAT_CACHE_KEY)
     except Exception as exc:  # noqa: BLE001
-        return ComponentState(False, {"error": _describe(exc)})
+        return ComponentState.failed(exc)
     if beat is None:
         return ComponentState(False, {"error": "no heartbeat from the worker yet"})
     age = max(0.0, time.time() - float(beat))
@@ -124,7 +129,7 @@ def check_search_index() -> ComponentState:
 
             documents = SearchQuerySet().count()
     except Exception as exc:  # noqa: BLE001
-        return ComponentState(False, {"error": _describe(exc)})
+        return ComponentState.failed(exc)
     return ComponentState(True, {"engine": engine, "documents": documents})
 
 
@@ -137,13 +142,9 @@ CHECKS = {
 }
 
 
-def system_health() -> tuple[bool, dict[str, dict[str, Any]]]:
+def system_health(*, include_details: bool = False) -> tuple[bool, dict[str, dict[str, Any]]]:
     """Run every component check; return (all up, state per component)."""
     states = {name: check() for name, check in CHECKS.items()}
     return all(state.up for state in states.values()), {
-        name: state.as_dict() for name, state in states.items()
+        name: state.as_dict(include_details=include_details) for name, state in states.items()
     }
-
-
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]

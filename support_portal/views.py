@@ -1,5 +1,6 @@
 """Project-level views: the health endpoint and the agent console shell."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -15,7 +16,7 @@ from support_portal.health import system_health
 @never_cache
 @login_not_required
 def healthz(request: HttpRequest) -> JsonResponse:
-    healthy, components = system_health()
+    healthy, components = system_health(include_details=settings.DEBUG or request.user.is_staff)
     return JsonResponse(
         {
             "status": "ok" if healthy else "degraded",

@@ -64,7 +64,9 @@ def test_unreachable_cache_is_reported_down(client, built_index, settings):
     assert response.status_code == 503
     components = response.json()["components"]
     assert components["cache"]["status"] == "down"
-    assert "ConnectionError" in components["cache"]["error"]
+    assert components["cache"]["error"] == "ConnectionError"
+    # The exception text names hosts and ports: not for anonymous callers.
+    assert "error_detail" not in components["cache"]
 
 
 def test_unreachable_channel_layer_is_reported_down(client, built_index, settings):
@@ -107,3 +109,18 @@ def test_unusable_search_index_is_reported_down(client, tmp_path):
     connections.reload("default")
     assert response.status_code == 503
     assert response.json()["components"]["search_index"]["status"] == "down"
+
+
+def test_staff_see_the_exception_text(client, built_index, portal_admin):
+    client.force_login(portal_admin)
+    cache_url = f"redis://127.0.0.1:{_closed_port()}/0"
+    with override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": cache_url,
+            }
+        }
+    ):
+        components = client.get("/healthz").json()["components"]
+    assert "127.0.0.1" in components["cache"]["error_detail"]
