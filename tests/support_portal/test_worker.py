@@ -213,13 +213,6 @@ def test_beat_and_worker_make_healthz_all_green(client, celery_children, built_i
     )
     assert status == 200, body
     assert body["status"] == "ok"
-    assert set(body["components"]) == {
-        "database",
-        "cache",
-        "channel_layer",
-        "celery_worker",
-        "search_index",
-    }
     assert {name: part["status"] for name, part in body["components"].items()} == dict.fromkeys(
         body["components"], "up"
     )
