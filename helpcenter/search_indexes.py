@@ -1,20 +1,50 @@
-"""Search index of the help center.
-
-Categories are indexed in all four languages so the index is never empty on a
-fresh install; articles join them with their own index.
-"""
+"""The help-center search index: one document per published article translation."""
 
 from haystack import indexes
 
-from helpcenter.models import Category
+from helpcenter.markdown import plain_text
+from helpcenter.models import ArticleTranslation
+from helpcenter.search.analysis import portal_analyzer, spelling_analyzer
 
 
-class CategoryIndex(indexes.SearchIndex, indexes.Indexable):
-    text = indexes.CharField(document=True, use_template=True)
-    slug = indexes.CharField(model_attr="slug")
+class ArticleTranslationIndex(indexes.SearchIndex, indexes.Indexable):
+    text = indexes.CharField(document=True, analyzer=portal_analyzer())
+    title = indexes.CharField(model_attr="title", analyzer=portal_analyzer())
+    summary = indexes.CharField(model_attr="summary", analyzer=portal_analyzer())
+    tags = indexes.CharField(analyzer=portal_analyzer())
+    # Unstemmed Latin vocabulary for "did you mean".
+    spelling = indexes.CharField(analyzer=spelling_analyzer())
+    key = indexes.CharField(model_attr="article__key")
+    language = indexes.CharField(model_attr="language")
+    # The article's category and its parent, so a filter on either finds it.
+    categories = indexes.MultiValueField()
+    category = indexes.CharField(model_attr="article__category__slug")
 
     def get_model(self):
-        return Category
+        return ArticleTranslation
 
     def index_queryset(self, using=None):
-        return self.get_model().objects.all()
+        return (
+            self.get_model()
+            .objects.published()
+            .select_related("article__category__parent")
+            .order_by("pk")
+        )
+
+    def read_queryset(self, using=None):
+        return self.index_queryset(using)
+
+    def prepare_tags(self, obj) -> str:
+        return " ".join(obj.tags or [])
+
+    def prepare_text(self, obj) -> str:
+        return "\n".join(
+            [obj.title, obj.summary, self.prepare_tags(obj), plain_text(obj.body_html)]
+        )
+
+    def prepare_spelling(self, obj) -> str:
+        return self.prepare_text(obj)
+
+    def prepare_categories(self, obj) -> list[str]:
+        category = obj.article.category
+        return [category.slug] + ([category.parent.slug] if category.parent_id else [])

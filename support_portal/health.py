@@ -121,7 +121,7 @@ def check_search_index() -> ComponentState:
 
         backend = connections["default"].get_backend()
         engine = settings.HAYSTACK_CONNECTIONS["default"]["ENGINE"].rsplit(".", 1)[-1]
-        if hasattr(backend, "setup") and engine == "WhooshEngine":
+        if hasattr(backend, "setup") and engine.endswith("WhooshEngine"):
             backend.setup()
             documents = backend.index.doc_count()
         else:

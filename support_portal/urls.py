@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import set_language
+from helpcenter.views import article_image
 from support_portal import views
 
 admin.site.site_header = admin.site.site_title = f"{settings.SUPPORT_BRAND_NAME} Support"
@@ -17,6 +18,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("help-images/<str:name>", article_image, name="article_image"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

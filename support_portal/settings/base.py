@@ -310,6 +310,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("CELERY_HEARTBEAT_INTERVAL", default=15.0),
         "options": {"expires": env.float("CELERY_HEARTBEAT_INTERVAL", default=15.0) - 1},
     },
+    # Safety net for the help-center index: changes that bypassed the services.
+    "helpcenter-search-index-refresh": {
+        "task": "helpcenter.search_index_refresh",
+        "schedule": 30 * 60.0,
+    },
 }
 # How stale the heartbeat may be before /healthz reports the worker down.
 CELERY_HEARTBEAT_MAX_AGE = env.int("CELERY_HEARTBEAT_MAX_AGE", default=60)
@@ -326,7 +331,7 @@ def haystack_connection(url: str) -> dict:
     scheme, _, rest = url.partition("://")
     if scheme == "whoosh":
         return {
-            "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+            "ENGINE": "helpcenter.search.backend.PortalWhooshEngine",
             "PATH": rest,
         }
     if scheme in {"elasticsearch", "elasticsearch7", "http", "https"}:
@@ -370,6 +375,22 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
+
+# HELP CENTER
+# ------------------------------------------------------------------------------
+# Videos in articles may come only from these hosts (rendered as privacy-friendly embeds).
+HELPCENTER_VIDEO_HOSTS = env.list(
+    "HELPCENTER_VIDEO_HOSTS",
+    default=["www.youtube.com", "youtube.com", "youtu.be", "www.youtube-nocookie.com",
+             "vimeo.com", "player.vimeo.com"],
+)
+# Article images are public: they are served by helpcenter.views.article_image.
+HELPCENTER_IMAGE_URL_PREFIX = "/help-images/"
+HELPCENTER_IMAGE_MAX_BYTES = env.int("HELPCENTER_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+HELPCENTER_IMAGE_MAX_PIXELS = 40_000_000
+HELPCENTER_PAGE_SIZE = 20
+# Whoosh allows one writer at a time; index writes take this lock first.
+SEARCH_INDEX_LOCK = str(VAR_DIR / "search-index.lock")
 
 # PORTAL
 # ------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 HAYSTACK_CONNECTIONS = {
     "default": {
-        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "ENGINE": "helpcenter.search.backend.PortalWhooshEngine",
         "PATH": str(VAR_DIR / "whoosh"),
     }
 }

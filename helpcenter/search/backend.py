@@ -1,0 +1,225 @@
+"""A haystack Whoosh backend that understands CJK, phrases, synonyms and sentences.
+
+Selected with `ENGINE: helpcenter.search.backend.PortalWhooshEngine`. Searches
+made through `helpcenter.selectors` carry the reader's raw text; this backend
+plans them (`helpcenter.search.query`) instead of letting haystack's query
+string parser mangle them, keeps one searcher open per thread (reopening it
+only when the index changed), and filters with term queries rather than
+haystack's narrow searches. Anything else goes to haystack's own code.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.conf import settings
+from haystack.backends import log_query
+from haystack.backends.whoosh_backend import (
+    WhooshEngine,
+    WhooshSearchBackend,
+    WhooshSearchQuery,
+)
+from haystack.constants import DJANGO_CT
+from haystack.inputs import AutoQuery
+from haystack.utils import get_model_ct
+from whoosh import query as wq
+from whoosh.fields import ID, KEYWORD, TEXT
+from whoosh.spelling import ReaderCorrector
+
+from helpcenter.search import query as planning
+from helpcenter.search.analysis import pieces
+
+# Filterable fields of the help-center index: exact terms, not analysed text.
+EXACT_FIELDS = {"language": ID, "key": ID, "categories": KEYWORD}
+SEARCHER_CHECK_INTERVAL = 0.5
+
+
+class PortalWhooshSearchBackend(WhooshSearchBackend):
+    def __init__(self, connection_alias, **connection_options):
+        super().__init__(connection_alias, **connection_options)
+        self._local = threading.local()
+
+    def build_schema(self, fields):
+        content_field_name, schema = super().build_schema(fields)
+        for name, field_type in EXACT_FIELDS.items():
+            if name in schema.names():
+                schema.remove(name)
+                schema.add(
+                    name,
+                    KEYWORD(stored=True, commas=True, lowercase=False)
+                    if field_type is KEYWORD
+                    else ID(stored=True),
+                )
+        if "spelling" in schema.names():
+            # Only a vocabulary: no need to store a second copy of every article.
+            analyzer = schema["spelling"].analyzer
+            schema.remove("spelling")
+            schema.add("spelling", TEXT(analyzer=analyzer, stored=False, spelling=True))
+        return content_field_name, schema
+
+    # -- searcher reuse -----------------------------------------------------
+
+    def searcher(self):
+        """A searcher for this thread, refreshed when the index has changed."""
+        if not self.setup_complete:
+            self.setup()
+        cached = getattr(self._local, "searcher", None)
+        now = time.monotonic()
+        if cached is not None and now - self._local.checked < SEARCHER_CHECK_INTERVAL:
+            return cached
+        if cached is None:
+            self.index = self.index.refresh()
+            cached = self.index.searcher()
+        elif not cached.up_to_date():
+            cached = cached.refresh()
+        self._local.searcher, self._local.checked = cached, now
+        return cached
+
+    def forget_searcher(self) -> None:
+        cached = getattr(self._local, "searcher", None)
+        if cached is not None:
+            cached.close()
+            self._local.searcher = None
+
+    def update(self, index, iterable, commit=True):
+        super().update(index, iterable, commit)
+        self._local.checked = 0
+
+    def remove(self, obj_or_string, commit=True):
+        super().remove(obj_or_string, commit)
+        self._local.checked = 0
+
+    def delete_index(self):
+        self.forget_searcher()
+        super().delete_index()
+
+    # -- search ---------------------------------------------------------------
+
+    @log_query
+    def search(self, query_string, **kwargs):
+        user_query = kwargs.pop("user_query", None)
+        if user_query is None:
+            return super().search(query_string, **kwargs)
+        return self._plan_search(user_query, **kwargs)
+
+    def _plan_search(
+        self,
+        user_query: str,
+        *,
+        user_filters=None,
+        start_offset=0,
+        end_offset=None,
+        models=None,
+        result_class=None,
+        synonyms=(),
+        **kwargs,
+    ):
+        language = (user_filters or {}).get("language", "")
+        language = language if isinstance(language, str) else ""
+        plan = planning.plan_search(user_query, language, synonyms)
+        if not plan.units:
+            return {"results": [], "hits": 0, "spelling_suggestion": None}
+        searcher = self.searcher()
+        reader = searcher.reader()
+
+        def known(fieldname: str, token: str) -> bool:
+            return reader.doc_frequency(fieldname, token) > 0
+
+        filters = dict(user_filters or {})
+        if models:
+            filters[DJANGO_CT] = sorted(get_model_ct(model) for model in models)
+        filter_query = planning.filter_query(filters)
+        page_num, page_length = self.calculate_page(start_offset, end_offset)
+
+        def run(q: wq.Query):
+            return searcher.search_page(q, page_num, pagelen=page_length, filter=filter_query)
+
+        page = run(planning.plan_query(plan, known=known))
+        if page.total == 0 and not plan.is_long and len(plan.units) > 1:
+            page = run(planning.plan_query(plan, any_unit=True, known=known))
+        if page.pagenum < page_num:
+            return {"results": [], "hits": 0, "spelling_suggestion": None}
+        results = self._process_results(page, result_class=result_class)
+        results["spelling_suggestion"] = (
+            self._did_you_mean(searcher, user_query) if page.total < 3 else None
+        )
+        return results
+
+    def _did_you_mean(self, searcher, text: str) -> str | None:
+        """The reader's text with misspelt Latin words corrected, if any were."""
+        if "spelling" not in self.schema.names():
+            return None
+        corrector = ReaderCorrector(searcher.reader(), "spelling", self.schema["spelling"])
+        corrected, changed = text, False
+        for piece in reversed(list(pieces(text))):
+            word = piece.text.lower()
+            if piece.kind != "word" or len(word) < 4 or word.isdigit():
+                continue
+            if searcher.reader().doc_frequency("spelling", word):
+                continue
+            suggestions = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
+            if suggestions:
+                corrected = corrected[: piece.start] + suggestions[0] + corrected[piece.end :]
+                changed = True
+        return corrected if changed else None
+
+
+class PortalWhooshSearchQuery(WhooshSearchQuery):
+    """Passes the reader's raw text and exact filters through to the backend."""
+
+    def build_params(self, spelling_query=None, **kwargs):
+        params = super().build_params(spelling_query, **kwargs)
+        user_query, filters = _raw_parts(self.query_filter)
+        if user_query is not None:
+            params["user_query"] = user_query
+            params["user_filters"] = filters
+            params["synonyms"] = _synonyms_for(filters.get("language"))
+        return params
+
+
+def _raw_parts(node) -> tuple[str | None, dict]:
+    user_query, filters = None, {}
+    for child in node.children:
+        if hasattr(child, "children"):
+            nested_query, nested_filters = _raw_parts(child)
+            user_query = user_query if nested_query is None else nested_query
+            filters.update(nested_filters)
+            continue
+        expression, value = child
+        fieldname = expression.split("__", 1)[0]
+        if isinstance(value, AutoQuery):
+            user_query = value.query_string
+        elif fieldname == "content":
+            user_query = str(value)
+        else:
+            filters[fieldname] = value
+    return user_query, filters
+
+
+def _synonyms_for(language) -> list[list[str]]:
+    from helpcenter.selectors import synonym_groups
+
+    return synonym_groups(language if isinstance(language, str) else None)
+
+
+class PortalWhooshEngine(WhooshEngine):
+    backend = PortalWhooshSearchBackend
+    query = PortalWhooshSearchQuery
+
+
+def index_write_lock():
+    """An inter-process lock around Whoosh index writes (one writer at a time)."""
+    import fcntl
+    from contextlib import contextmanager
+
+    @contextmanager
+    def locked():
+        with open(settings.SEARCH_INDEX_LOCK, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    return locked()
