@@ -57,6 +57,7 @@ _SUPERVISOR_PERMISSIONS = _AGENT_PERMISSIONS | {
     "accounts.change_agentprofile",
     "helpcenter.add_category",
     "helpcenter.change_category",
+    "helpcenter.edit_helpcenter",
 }
 
 ROLE_PERMISSIONS: dict[Role, set[str] | None] = {
@@ -65,4 +66,11 @@ ROLE_PERMISSIONS: dict[Role, set[str] | None] = {
     Role.SUPERVISOR: _SUPERVISOR_PERMISSIONS,
     # None means every permission that exists.
     Role.ADMIN: None,
+}
+
+
+# Groups that add a capability to a role instead of replacing it; agents who
+# write help-center articles are put in this one by an administrator.
+EXTRA_GROUPS: dict[str, set[str]] = {
+    "Help-center editors": {"helpcenter.edit_helpcenter", "helpcenter.view_category"},
 }

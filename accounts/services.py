@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import AgentProfile, Presence, User, generate_uid
-from accounts.roles import ROLE_PERMISSIONS, Role
+from accounts.roles import EXTRA_GROUPS, ROLE_PERMISSIONS, Role
 from accounts.tasks import account_email_send
 
 

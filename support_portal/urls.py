@@ -32,6 +32,7 @@ urlpatterns += i18n_patterns(
     path("chat/", include("livechat.urls")),
     path("announcements/", include("announcements.urls")),
     path("console/", views.console_home, name="console"),
+    path("console/helpcenter/", include("helpcenter.console_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
 )
