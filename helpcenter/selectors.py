@@ -187,6 +187,10 @@ class SearchPage:
     def has_previous(self) -> bool:
         return self.page > 1
 
+    @property
+    def first_rank(self) -> int:
+        return (self.page - 1) * self.page_size + 1
+
 
 def article_search(
     query: str,

@@ -14,6 +14,7 @@ admin.site.site_header = admin.site.site_title = f"{settings.SUPPORT_BRAND_NAME}
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("helpcenter/", include("helpcenter.api.urls")),
 ]
 
 urlpatterns = [

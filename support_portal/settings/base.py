@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "support_portal.settings.base.LANGUAGES"},
 }
 
 # HELP CENTER
@@ -381,8 +382,14 @@ SPECTACULAR_SETTINGS = {
 # Videos in articles may come only from these hosts (rendered as privacy-friendly embeds).
 HELPCENTER_VIDEO_HOSTS = env.list(
     "HELPCENTER_VIDEO_HOSTS",
-    default=["www.youtube.com", "youtube.com", "youtu.be", "www.youtube-nocookie.com",
-             "vimeo.com", "player.vimeo.com"],
+    default=[
+        "www.youtube.com",
+        "youtube.com",
+        "youtu.be",
+        "www.youtube-nocookie.com",
+        "vimeo.com",
+        "player.vimeo.com",
+    ],
 )
 # Article images are public: they are served by helpcenter.views.article_image.
 HELPCENTER_IMAGE_URL_PREFIX = "/help-images/"
