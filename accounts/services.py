@@ -18,14 +18,16 @@ from accounts.tasks import account_email_send
 
 
 def roles_sync(*, using: str = "default") -> None:
-    """Create the role groups and give each exactly the permissions of `ROLE_PERMISSIONS`."""
+    """Create the role groups (and `EXTRA_GROUPS`) with exactly the permissions listed."""
     every_permission = Permission.objects.using(using).all()
     by_name = {
         f"{perm.content_type.app_label}.{perm.codename}": perm
         for perm in every_permission.select_related("content_type")
     }
-    for role, names in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.using(using).get_or_create(name=role.group_name)
+    tables = {role.group_name: names for role, names in ROLE_PERMISSIONS.items()}
+    tables.update(EXTRA_GROUPS)
+    for group_name, names in tables.items():
+        group, _created = Group.objects.using(using).get_or_create(name=group_name)
         wanted = (
             list(by_name.values())
             if names is None
