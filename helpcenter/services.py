@@ -300,3 +300,40 @@ def category_save(*, category: Category) -> Category:
     category.full_clean()
     category.save()
     return category
+
+
+# -- console --
+# Added for the editor console (helpcenter.console_views). The functions above are unchanged.
+
+
+class StaleTranslation(Exception):
+    """The translation changed (or was created) after the editor opened it."""
+
+    def __init__(self, current: ArticleTranslation | None):
+        super().__init__("The translation changed since it was loaded.")
+        self.current = current
+
+
+def translation_save_unless_stale(
+    *,
+    article: Article,
+    language: str,
+    seen_updated_at,
+    **fields,
+) -> tuple[ArticleTranslation, bool]:
+    """`translation_save`, refused when someone saved the translation after the editor loaded it.
+
+    `seen_updated_at` is the translation's `updated_at` when the form was rendered, or None
+    when the translation did not exist yet. Raises StaleTranslation (nothing is written).
+    The check and the save run in one transaction that holds the row lock (on SQLite the
+    IMMEDIATE write lock), so two editors cannot both pass the check and overwrite each other.
+    """
+    with transaction.atomic():
+        current = (
+            ArticleTranslation.objects.select_for_update()
+            .filter(article=article, language=language)
+            .first()
+        )
+        if (current.updated_at if current else None) != seen_updated_at:
+            raise StaleTranslation(current)
+        return translation_save(article=article, language=language, **fields)

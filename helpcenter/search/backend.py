@@ -122,9 +122,15 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
             return {"results": [], "hits": 0, "spelling_suggestion": None}
         searcher = self.searcher()
         reader = searcher.reader()
+        corrector = self._corrector(searcher)
 
-        def known(fieldname: str, token: str) -> bool:
-            return reader.doc_frequency(fieldname, token) > 0
+        def known(token: str) -> bool:
+            return reader.doc_frequency("text", token) > 0
+
+        def correct(word: str) -> list[str]:
+            if corrector is None:
+                return []
+            return corrector.suggest(word, limit=2, maxdist=2 if len(word) > 6 else 1, prefix=1)
 
         filters = dict(user_filters or {})
         if models:
@@ -135,9 +141,9 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
         def run(q: wq.Query):
             return searcher.search_page(q, page_num, pagelen=page_length, filter=filter_query)
 
-        page = run(planning.plan_query(plan, known=known))
+        page = run(planning.plan_query(plan, known=known, correct=correct))
         if page.total == 0 and not plan.is_long and len(plan.units) > 1:
-            page = run(planning.plan_query(plan, any_unit=True, known=known))
+            page = run(planning.plan_query(plan, any_unit=True, known=known, correct=correct))
         if page.pagenum < page_num:
             return {"results": [], "hits": 0, "spelling_suggestion": None}
         results = self._process_results(page, result_class=result_class)
@@ -146,11 +152,16 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
         )
         return results
 
-    def _did_you_mean(self, searcher, text: str) -> str | None:
-        """The reader's text with misspelt Latin words corrected, if any were."""
+    def _corrector(self, searcher) -> ReaderCorrector | None:
         if "spelling" not in self.schema.names():
             return None
-        corrector = ReaderCorrector(searcher.reader(), "spelling", self.schema["spelling"])
+        return ReaderCorrector(searcher.reader(), "spelling", self.schema["spelling"])
+
+    def _did_you_mean(self, searcher, text: str) -> str | None:
+        """The reader's text with misspelt Latin words corrected, if any were."""
+        corrector = self._corrector(searcher)
+        if corrector is None:
+            return None
         corrected, changed = text, False
         for piece in reversed(list(pieces(text))):
             word = piece.text.lower()

@@ -10,7 +10,8 @@ whole (a CJK word as the phrase of its bigrams), and:
 - more than three (a pasted sentence): documents are ranked by how many units
   they contain (OR with a coordination bonus), so nobody needs every word.
 
-Latin words missing from the index also match within one or two typos.
+Latin words missing from the index also match the closest words the index has
+(one or two typos away).
 """
 
 from __future__ import annotations
@@ -505,31 +506,45 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def _surface_query(surface: str, fieldname: str, *, fuzzy: bool, known) -> wq.Query | None:
+def _no_corrections(word: str) -> list[str]:
+    return []
+
+
+def _surface_query(surface: str, fieldname: str, *, corrections: list[str]) -> wq.Query | None:
     tokens = _tokens(surface)
     if not tokens:
         return None
     if len(tokens) == 1:
-        token = tokens[0]
-        term = wq.Term(fieldname, token)
-        if fuzzy and not is_cjk(token) and len(token) >= 4 and not known(fieldname, token):
-            maxdist = 1 if len(token) < 7 else 2
-            return wq.Or([term, wq.FuzzyTerm(fieldname, token, maxdist=maxdist, prefixlength=1)])
+        term = wq.Term(fieldname, tokens[0])
+        if corrections:
+            # Misspelt: also match what the reader most likely meant, a little lower.
+            fixes = [wq.Term(fieldname, normalize_word(word), boost=0.8) for word in corrections]
+            return wq.Or([term, *fixes])
         return term
     # CJK runs index a bigram at every character position, so consecutive
     # tokens of one run are one position apart, like words.
     return wq.Phrase(fieldname, tokens, slop=1)
 
 
-def unit_query(unit: Unit, *, known=lambda field, token: True) -> wq.Query | None:
-    """The query matching one unit in any field, weighted by field."""
+def unit_query(unit: Unit, *, known=lambda token: True, correct=_no_corrections) -> wq.Query | None:
+    """The query matching one unit in any field, weighted by field.
+
+    `known(token)` says whether the index has a token; `correct(word)` offers
+    spellings of an unknown Latin word that the index does have.
+    """
+    corrections: dict[str, list[str]] = {}
+    if unit.kind == "word":
+        for surface in unit.alternatives:
+            token = normalize_word(surface)
+            if len(surface) >= 4 and not surface.isdigit() and not known(token):
+                corrections[surface] = correct(surface.lower())
     per_field = []
     for fieldname, weight in FIELD_WEIGHTS.items():
         alternatives = [
             q
             for q in (
-                _surface_query(surface, fieldname, fuzzy=unit.kind == "word", known=known)
-                for surface in unit.alternatives
+                _surface_query(s, fieldname, corrections=corrections.get(s, []))
+                for s in unit.alternatives
             )
             if q is not None
         ]
@@ -541,9 +556,12 @@ def unit_query(unit: Unit, *, known=lambda field, token: True) -> wq.Query | Non
     return wq.Or(per_field)
 
 
-def plan_query(plan: SearchPlan, *, any_unit: bool = False, known=lambda f, t: True) -> wq.Query:
+def plan_query(
+    plan: SearchPlan, *, any_unit: bool = False, known=lambda t: True, correct=_no_corrections
+) -> wq.Query:
     """The Whoosh query for a plan: all units for short queries, ranked OR for long ones."""
-    queries = [q for q in (unit_query(u, known=known) for u in plan.units) if q is not None]
+    built = (unit_query(u, known=known, correct=correct) for u in plan.units)
+    queries = [q for q in built if q is not None]
     if not queries:
         return wq.NullQuery
     if len(queries) == 1:
