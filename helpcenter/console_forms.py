@@ -182,14 +182,21 @@ class TranslationForm(forms.Form):
         label=_("Replace the newer version with mine"),
         required=False,
     )
+    # Sent by the button that submitted the form (Save draft, Publish, Unpublish, Archive).
     action = forms.ChoiceField(
-        choices=[(name, name) for name in ACTIONS], widget=forms.HiddenInput, initial="save"
+        choices=[(name, name) for name in ACTIONS],
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Use one of the buttons: save, publish, unpublish or archive."),
+            "invalid_choice": _("Use one of the buttons: save, publish, unpublish or archive."),
+        },
     )
 
     def __init__(self, *args, language: str, translation=None, **kwargs):
         self.language = language
         self.translation = translation
         self.conflict = None
+        self.conflicted = False
         kwargs.setdefault("prefix", language)
         if translation is not None and "initial" not in kwargs and not args:
             kwargs["initial"] = {
@@ -240,7 +247,7 @@ class TranslationForm(forms.Form):
 
     def mark_conflict(self, current) -> None:
         """Keep what the editor typed, explain the refusal, and offer to overwrite `current`."""
-        self.conflict = current
+        self.conflict, self.conflicted = current, True
         data = self.data.copy()
         data[self.add_prefix("overwrite_version")] = (
             current.updated_at.isoformat() if current else self.NO_VERSION
@@ -273,7 +280,13 @@ class PreviewForm(forms.Form):
 
 
 class ImageUploadForm(forms.Form):
-    image = forms.FileField(label=_("Image"), error_messages={"required": _("Choose an image.")})
+    image = forms.FileField(
+        label=_("Image"),
+        error_messages={"required": _("Choose an image."), "empty": _("The file is empty.")},
+        widget=forms.FileInput(
+            attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}
+        ),
+    )
     alt = forms.CharField(
         label=_("Image description (alt text)"),
         required=False,

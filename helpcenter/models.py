@@ -54,10 +54,11 @@ class Category(models.Model):
     icon = models.CharField(_("icon"), max_length=20, choices=CATEGORY_ICONS, default="question")
     position = models.PositiveSmallIntegerField(pgettext_lazy("sort order", "order"), default=0)
 
-    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=120)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=120, blank=True)
+    # English is required: it is what the other languages fall back to.
     name_en = models.CharField(_("name (English)"), max_length=120)
-    name_ja = models.CharField(_("name (Japanese)"), max_length=120)
-    name_ko = models.CharField(_("name (Korean)"), max_length=120)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=120, blank=True)
+    name_ko = models.CharField(_("name (Korean)"), max_length=120, blank=True)
     description_zh_hans = models.CharField(
         _("description (Simplified Chinese)"), max_length=300, blank=True
     )
