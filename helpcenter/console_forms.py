@@ -55,7 +55,6 @@ class ArticleFilterForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language"), required=False, choices=())
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
-    page = forms.IntegerField(required=False, min_value=1)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -283,9 +282,7 @@ class ImageUploadForm(forms.Form):
     image = forms.FileField(
         label=_("Image"),
         error_messages={"required": _("Choose an image."), "empty": _("The file is empty.")},
-        widget=forms.FileInput(
-            attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}
-        ),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
     )
     alt = forms.CharField(
         label=_("Image description (alt text)"),

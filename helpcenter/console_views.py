@@ -7,6 +7,7 @@ and render; a service's ValidationError becomes a form error and nothing is writ
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -291,9 +292,14 @@ def _too_large_message() -> str:
 
 
 def _upload_answer(
-    request: HttpRequest, *, error: str = "", markdown_text: str = "", status: int = 400
+    request: HttpRequest,
+    *,
+    next_url: str,
+    error: str = "",
+    markdown_text: str = "",
+    status: int = 400,
 ) -> HttpResponse:
-    """JSON for the editor's script; a redirect with a message for a plain form post."""
+    """JSON for the editor's script; a redirect to `next_url` with a message for a plain post."""
     if "application/json" in request.headers.get("Accept", ""):
         if error:
             return JsonResponse({"error": error}, status=status)
@@ -306,12 +312,11 @@ def _upload_answer(
             _("Image uploaded. Paste this where it belongs in the body: %(markdown)s")
             % {"markdown": markdown_text},
         )
-    target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = reverse("helpcenter_console:articles")
-    return redirect(target)
+        next_url = reverse("helpcenter_console:articles")
+    return redirect(next_url)
 
 
 @csrf_exempt  # Checked by _image_upload below, once the size is known to be sensible.
@@ -328,26 +333,32 @@ def image_upload(request: HttpRequest) -> HttpResponse:
     except ValueError:
         length = 0
     if length > settings.HELPCENTER_IMAGE_MAX_BYTES + UPLOAD_OVERHEAD_BYTES:
-        # Not parsed, so no "next" to go back to: answer in the shape the caller asked for.
-        return _upload_answer(request, error=_too_large_message(), status=413)
+        # The body stays unread, so its "next" field is unknown: go back where the form was.
+        return _upload_answer(
+            request,
+            next_url=request.META.get("HTTP_REFERER", ""),
+            error=_too_large_message(),
+            status=413,
+        )
     return _image_upload(request)
 
 
 @csrf_protect
 def _image_upload(request: HttpRequest) -> HttpResponse:
     form = forms.ImageUploadForm(request.POST, request.FILES)
+    answer = functools.partial(_upload_answer, request, next_url=request.POST.get("next", ""))
     if not form.is_valid():
         errors = form.errors.get("image") or form.errors.get("alt") or [_("Choose an image.")]
-        return _upload_answer(request, error=errors[0])
+        return answer(error=errors[0])
     upload = form.cleaned_data["image"]
     if upload.size > settings.HELPCENTER_IMAGE_MAX_BYTES:
-        return _upload_answer(request, error=_too_large_message(), status=413)
+        return answer(error=_too_large_message(), status=413)
     try:
         image = services.image_upload(data=upload.read(), editor=request.user)
     except ValidationError as exc:
-        return _upload_answer(request, error=exc.messages[0])
+        return answer(error=exc.messages[0])
     url = reverse("article_image", args=[image.name])
-    return _upload_answer(request, markdown_text=f"![{form.cleaned_data['alt']}]({url})")
+    return answer(markdown_text=f"![{form.cleaned_data['alt']}]({url})")
 
 
 # ----------------------------------------------------------------------------

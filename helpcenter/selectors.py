@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -102,7 +103,11 @@ def available_languages(article: Article) -> list[str]:
 def related_translations(
     translation: ArticleTranslation, limit: int = 5
 ) -> list[ArticleTranslation]:
-    """Editors' choice of related articles, else the closest articles by search."""
+    """Editors' choice of related articles, else the closest articles by search.
+
+    The search-based choice is cached per version of the translation: it costs
+    a search, and an article page should not.
+    """
     chosen = list(
         published_translations(translation.language)
         .filter(article__in=translation.article.related.all())
@@ -110,9 +115,13 @@ def related_translations(
     )
     if chosen:
         return chosen
-    query = " ".join([translation.title, *translation.tags[:5]])
-    hits = article_search(query, language=translation.language, page_size=limit + 1).results
-    keys = [hit.key for hit in hits if hit.key != translation.article.key][:limit]
+    cache_key = f"helpcenter:related:{translation.pk}:{translation.updated_at.timestamp()}"
+    keys = cache.get(cache_key)
+    if keys is None:
+        query = " ".join([translation.title, *translation.tags[:5]])
+        hits = article_search(query, language=translation.language, page_size=limit + 1).results
+        keys = [hit.key for hit in hits if hit.key != translation.article.key][:limit]
+        cache.set(cache_key, keys, timeout=60 * 60)
     found = {
         t.article.key: t
         for t in published_translations(translation.language)
@@ -305,9 +314,9 @@ def console_articles(
         else:
             articles = articles.filter(Exists(in_language))
     elif status == CONSOLE_STATUS_MISSING:
-        articles = articles.annotate(
-            language_count=Count("translations", distinct=True)
-        ).filter(language_count__lt=len(LANGUAGE_CODES))
+        articles = articles.annotate(language_count=Count("translations", distinct=True)).filter(
+            language_count__lt=len(LANGUAGE_CODES)
+        )
     elif status:
         articles = articles.filter(Exists(translations.filter(status=status)))
     return (

@@ -123,7 +123,9 @@ class PortalTokenizer(Tokenizer):
                         token.startchar = start_char + piece.start + offset
                         token.endchar = token.startchar + len(gram)
                     yield token
-            position += len(run)
+            # The next token sits right after this run's last bigram, so a phrase
+            # spanning several runs ("피싱 방지 코드") is a chain of adjacent tokens.
+            position += max(1, len(run) - 1)
 
 
 def portal_analyzer():

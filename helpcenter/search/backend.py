@@ -130,7 +130,7 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
         def correct(word: str) -> list[str]:
             if corrector is None:
                 return []
-            return corrector.suggest(word, limit=2, maxdist=2 if len(word) > 6 else 1, prefix=1)
+            return corrector.suggest(word, limit=2, maxdist=2, prefix=1)
 
         filters = dict(user_filters or {})
         if models:

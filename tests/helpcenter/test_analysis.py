@@ -28,9 +28,15 @@ def test_korean_hangul_is_kept_even_without_spaces():
 
 
 def test_mixed_scripts_keep_their_order():
-    assert tokens("USDT TRC20 提币") == [
+    assert tokens("USDT TRC20 提币 手续费") == [
         ("usdt", 0), ("trc20", 1), ("提", 2), ("提币", 2), ("币", 3),
+        ("手", 3), ("手续", 3), ("续", 4), ("续费", 4), ("费", 5),
     ]  # fmt: skip
+
+
+def test_bigrams_of_consecutive_runs_are_adjacent_for_phrases():
+    bigrams = [(t, p) for t, p in tokens("피싱 방지 코드") if len(t) == 2]
+    assert bigrams == [("피싱", 0), ("방지", 1), ("코드", 2)]
 
 
 def test_spelling_vocabulary_is_unstemmed_latin_only():
