@@ -64,7 +64,7 @@ DEMO_USERS = [
         "ja",
         "Asia/Tokyo",
         "demo-agent-2026",
-        (["ja", "en"], ["identity-verification", "account-security"], 3, Presence.ONLINE),
+        (["ja", "en"], ["identity-verification", "security"], 3, Presence.ONLINE),
     ),
     (
         "agent.ko@example.com",
@@ -73,7 +73,7 @@ DEMO_USERS = [
         "ko",
         "Asia/Seoul",
         "demo-agent-2026",
-        (["ko", "en"], ["spot-trading", "futures", "p2p"], 3, Presence.AWAY),
+        (["ko", "en"], ["spot-trading", "futures", "fiat-p2p"], 3, Presence.AWAY),
     ),
     (
         "supervisor@example.com",
@@ -82,7 +82,7 @@ DEMO_USERS = [
         "en",
         "Asia/Singapore",
         "demo-supervisor-2026",
-        (["en", "zh-hans"], ["account-security", "withdrawal"], 2, Presence.ONLINE),
+        (["en", "zh-hans"], ["security", "withdrawal"], 2, Presence.ONLINE),
     ),
     (
         "admin@example.com",

@@ -21,7 +21,7 @@ from _setup import CASES, bare_view_ms, import_demo_content, setup_django
 def bigram_baseline():
     """search(query, language) over a plain character-bigram BM25 index."""
     from whoosh import index, qparser
-    from whoosh.analysis import NgramTokenizer, LowercaseFilter
+    from whoosh.analysis import LowercaseFilter, NgramTokenizer
     from whoosh.fields import ID, TEXT, Schema
     from whoosh.query import Or, Term
 
@@ -37,8 +37,12 @@ def bigram_baseline():
             key=translation.article.key,
             language=translation.language,
             text=" ".join(
-                [translation.title, translation.summary, " ".join(translation.tags),
-                 plain_text(translation.body_html)]
+                [
+                    translation.title,
+                    translation.summary,
+                    " ".join(translation.tags),
+                    plain_text(translation.body_html),
+                ]
             ),
         )
     writer.commit()

@@ -65,9 +65,16 @@ def generate(total: int, seed: int = 7) -> None:
             rendered = markdown.render(body)
             translations.append(
                 ArticleTranslation(
-                    article=article, language=language, title=title, summary=rng.choice(pool)[:300],
-                    body=body, body_html=rendered.html, toc=rendered.toc, status="published",
-                    published_at=now, updated_at=now,
+                    article=article,
+                    language=language,
+                    title=title,
+                    summary=rng.choice(pool)[:300],
+                    body=body,
+                    body_html=rendered.html,
+                    toc=rendered.toc,
+                    status="published",
+                    published_at=now,
+                    updated_at=now,
                 )
             )
     ArticleTranslation.objects.bulk_create(translations, batch_size=500)
@@ -94,7 +101,9 @@ def main() -> None:
     start = time.perf_counter()
     generate(args.translations)
     published = ArticleTranslation.objects.published().count()
-    print(f"generated up to {published} published translations in {time.perf_counter() - start:.1f} s")
+    print(
+        f"generated up to {published} published translations in {time.perf_counter() - start:.1f} s"
+    )
 
     start = time.perf_counter()
     call_command("rebuild_index", interactive=False, verbosity=0)

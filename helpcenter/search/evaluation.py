@@ -86,7 +86,9 @@ def load_cases(path: Path) -> list[Case]:
 
 def ndcg_at(ranking: list[str], relevant: dict[str, int], cutoff: int = CUTOFF) -> float:
     def dcg(grades: Iterable[int]) -> float:
-        return sum((2**grade - 1) / math.log2(position + 2) for position, grade in enumerate(grades))
+        return sum(
+            (2**grade - 1) / math.log2(position + 2) for position, grade in enumerate(grades)
+        )
 
     actual = dcg(relevant.get(key, 0) for key in ranking[:cutoff])
     ideal = dcg(sorted(relevant.values(), reverse=True)[:cutoff])
