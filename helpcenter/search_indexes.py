@@ -4,14 +4,15 @@ from haystack import indexes
 
 from helpcenter.markdown import plain_text
 from helpcenter.models import ArticleTranslation
-from helpcenter.search.analysis import portal_analyzer, spelling_analyzer
+from helpcenter.search.analysis import body_analyzer, portal_analyzer, spelling_analyzer
 
 
 class ArticleTranslationIndex(indexes.SearchIndex, indexes.Indexable):
-    text = indexes.CharField(document=True, analyzer=portal_analyzer())
+    """Field types on Whoosh are fixed by `helpcenter.search.backend.SCHEMA`."""
+
+    text = indexes.CharField(document=True, analyzer=body_analyzer())
     title = indexes.CharField(model_attr="title", analyzer=portal_analyzer())
-    summary = indexes.CharField(model_attr="summary", analyzer=portal_analyzer())
-    tags = indexes.CharField(analyzer=portal_analyzer())
+    summary = indexes.CharField(model_attr="summary", indexed=False)
     # Unstemmed Latin vocabulary for "did you mean".
     spelling = indexes.CharField(analyzer=spelling_analyzer())
     key = indexes.CharField(model_attr="article__key")
@@ -34,13 +35,8 @@ class ArticleTranslationIndex(indexes.SearchIndex, indexes.Indexable):
     def read_queryset(self, using=None):
         return self.index_queryset(using)
 
-    def prepare_tags(self, obj) -> str:
-        return " ".join(obj.tags or [])
-
     def prepare_text(self, obj) -> str:
-        return "\n".join(
-            [obj.title, obj.summary, self.prepare_tags(obj), plain_text(obj.body_html)]
-        )
+        return "\n".join([obj.title, obj.summary, " ".join(obj.tags), plain_text(obj.body_html)])
 
     def prepare_spelling(self, obj) -> str:
         return self.prepare_text(obj)

@@ -229,7 +229,6 @@ def image_upload(*, data: bytes, editor=None) -> ArticleImage:
             _("The image is larger than %(size)d MB.")
             % {"size": settings.HELPCENTER_IMAGE_MAX_BYTES // (1024 * 1024)}
         )
-    Image.MAX_IMAGE_PIXELS = settings.HELPCENTER_IMAGE_MAX_PIXELS
     try:
         import warnings
 
@@ -239,6 +238,9 @@ def image_upload(*, data: bytes, editor=None) -> ArticleImage:
                 source_format = probe.format
                 if source_format not in {"PNG", "JPEG", "WEBP", "GIF"}:
                     raise ValidationError(_("Upload a PNG, JPEG, WebP or GIF image."))
+                # Judged from the header, before a single pixel is decoded.
+                if probe.width * probe.height > settings.HELPCENTER_IMAGE_MAX_PIXELS:
+                    raise Image.DecompressionBombError("too many pixels")
                 probe.load()
                 image = probe.copy()
     except ValidationError:

@@ -64,19 +64,21 @@ def is_cjk(text: str) -> bool:
 class PortalTokenizer(Tokenizer):
     """Whoosh tokenizer: stemmed Latin words, CJK unigrams and bigrams (see module doc)."""
 
-    def __init__(self, *, stemming: bool = True, cjk: bool = True) -> None:
+    def __init__(self, *, stemming: bool = True, cjk: bool = True, unigrams: bool = True) -> None:
         self.stemming = stemming
         self.cjk = cjk
+        self.unigrams = unigrams
 
     def __eq__(self, other: object) -> bool:
         return (
             isinstance(other, PortalTokenizer)
             and other.stemming == self.stemming
             and other.cjk == self.cjk
+            and other.unigrams == self.unigrams
         )
 
     def __hash__(self) -> int:
-        return hash((self.stemming, self.cjk))
+        return hash((self.stemming, self.cjk, self.unigrams))
 
     def __call__(
         self,
@@ -112,7 +114,14 @@ class PortalTokenizer(Tokenizer):
                 continue
             run = piece.text
             for offset, char in enumerate(run):
-                grams = [char] if offset == len(run) - 1 else [char, run[offset : offset + 2]]
+                if offset == len(run) - 1:
+                    # A run's last character stands alone only in a one-character
+                    # run, or where single characters are indexed at all.
+                    grams = [char] if self.unigrams or len(run) == 1 else []
+                elif self.unigrams:
+                    grams = [char, run[offset : offset + 2]]
+                else:
+                    grams = [run[offset : offset + 2]]
                 for gram in grams:
                     token.original = token.text = gram
                     token.boost = 1.0
@@ -129,8 +138,14 @@ class PortalTokenizer(Tokenizer):
 
 
 def portal_analyzer():
-    """The analyzer of every searchable text field."""
+    """Titles: words, CJK bigrams and single CJK characters (a one-character search)."""
     return PortalTokenizer()
+
+
+def body_analyzer():
+    """Article text: words and CJK bigrams; single characters are left to titles,
+    which halves the postings of long CJK articles."""
+    return PortalTokenizer(unigrams=False)
 
 
 def spelling_analyzer():

@@ -23,15 +23,28 @@ from haystack.backends.whoosh_backend import (
 from haystack.constants import DJANGO_CT
 from haystack.inputs import AutoQuery
 from haystack.utils import get_model_ct
+from whoosh import collectors
 from whoosh import query as wq
-from whoosh.fields import ID, KEYWORD, TEXT
+from whoosh.fields import ID, KEYWORD, STORED, TEXT
+from whoosh.searching import ResultsPage
 from whoosh.spelling import ReaderCorrector
 
 from helpcenter.search import query as planning
 from helpcenter.search.analysis import pieces
 
-# Filterable fields of the help-center index: exact terms, not analysed text.
-EXACT_FIELDS = {"language": ID, "key": ID, "categories": KEYWORD}
+# Whoosh field types of the help-center index (by name), instead of haystack's
+# defaults, which make every text field sortable and stored: a column per field
+# and several copies of each article. Each maker receives the field's analyzer.
+SCHEMA = {
+    "text": lambda analyzer: TEXT(analyzer=analyzer, stored=True, phrase=True),
+    "title": lambda analyzer: TEXT(analyzer=analyzer, stored=True, phrase=True),
+    "summary": lambda analyzer: STORED(),
+    "spelling": lambda analyzer: TEXT(analyzer=analyzer, stored=False, phrase=False, spelling=True),
+    "language": lambda analyzer: ID(stored=True),
+    "key": lambda analyzer: ID(stored=True),
+    "category": lambda analyzer: ID(stored=True),
+    "categories": lambda analyzer: KEYWORD(stored=False, commas=True, lowercase=False),
+}
 SEARCHER_CHECK_INTERVAL = 0.5
 
 
@@ -39,23 +52,15 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
     def __init__(self, connection_alias, **connection_options):
         super().__init__(connection_alias, **connection_options)
         self._local = threading.local()
+        self._local.filters = {}
 
     def build_schema(self, fields):
         content_field_name, schema = super().build_schema(fields)
-        for name, field_type in EXACT_FIELDS.items():
+        for name, make in SCHEMA.items():
             if name in schema.names():
+                analyzer = getattr(schema[name], "analyzer", None)
                 schema.remove(name)
-                schema.add(
-                    name,
-                    KEYWORD(stored=True, commas=True, lowercase=False)
-                    if field_type is KEYWORD
-                    else ID(stored=True),
-                )
-        if "spelling" in schema.names():
-            # Only a vocabulary: no need to store a second copy of every article.
-            analyzer = schema["spelling"].analyzer
-            schema.remove("spelling")
-            schema.add("spelling", TEXT(analyzer=analyzer, stored=False, spelling=True))
+                schema.add(name, make(analyzer))
         return content_field_name, schema
 
     # -- searcher reuse -----------------------------------------------------
@@ -73,7 +78,20 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
             cached = self.index.searcher()
         elif not cached.up_to_date():
             cached = cached.refresh()
+        if cached is not getattr(self._local, "searcher", None):
+            # Document numbers change with the searcher: drop filters built on it.
+            self._local.filters = {}
         self._local.searcher, self._local.checked = cached, now
+        return cached
+
+    def filter_set(self, searcher, filters: dict):
+        """The documents matching exact `filters`, computed once per searcher."""
+        key = tuple(sorted((name, str(value)) for name, value in filters.items()))
+        cached = self._local.filters.get(key)
+        if cached is None:
+            query = planning.filter_query(filters)
+            cached = searcher._filter_to_comb(query) if query is not None else None
+            self._local.filters[key] = cached
         return cached
 
     def forget_searcher(self) -> None:
@@ -135,11 +153,17 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
         filters = dict(user_filters or {})
         if models:
             filters[DJANGO_CT] = sorted(get_model_ct(model) for model in models)
-        filter_query = planning.filter_query(filters)
+        allowed = self.filter_set(searcher, filters)
         page_num, page_length = self.calculate_page(start_offset, end_offset)
 
         def run(q: wq.Query):
-            return searcher.search_page(q, page_num, pagelen=page_length, filter=filter_query)
+            # One pass that both ranks and counts (Whoosh's default counts in a
+            # second pass over every match).
+            collector = collectors.TopCollector(limit=page_num * page_length, usequality=False)
+            if allowed is not None:
+                collector = collectors.FilterCollector(collector, allow=allowed)
+            searcher.search_with_collector(q, collector)
+            return ResultsPage(collector.results(), page_num, page_length)
 
         page = run(planning.plan_query(plan, known=known, correct=correct))
         if page.total == 0 and not plan.is_long and len(plan.units) > 1:

@@ -7,8 +7,9 @@ whole (a CJK word as the phrase of its bigrams), and:
 
 - up to three units: every unit must match (AND), falling back to OR when
   nothing matches;
-- more than three (a pasted sentence): documents are ranked by how many units
-  they contain (OR with a coordination bonus), so nobody needs every word.
+- more than three (a pasted sentence): any unit may match (OR); BM25 adds up
+  the score of every unit a document contains, so the documents that contain
+  the most (and the rarest) units rank first and nobody needs every word.
 
 Latin words missing from the index also match the closest words the index has
 (one or two typos away).
@@ -31,10 +32,10 @@ from helpcenter.search.analysis import (
     pieces,
 )
 
-# Field → weight. `text` holds everything (title, summary, tags, body).
-FIELD_WEIGHTS = {"title": 4.0, "tags": 2.0, "summary": 1.5, "text": 1.0}
+# Field → weight. `text` holds everything (title, summary, tags, body), so a
+# match in the title counts in both fields.
+FIELD_WEIGHTS = {"title": 3.0, "text": 1.0}
 SHORT_QUERY_UNITS = 3
-COORDINATION = 1.5
 
 ENGLISH_STOPWORDS = frozenset(
     [
@@ -514,6 +515,10 @@ def _surface_query(surface: str, fieldname: str, *, corrections: list[str]) -> w
     tokens = _tokens(surface)
     if not tokens:
         return None
+    if len(tokens) == 1 and fieldname == "text" and is_cjk(tokens[0]) and len(tokens[0]) == 1:
+        # The body indexes CJK bigrams only: a single character matches any
+        # bigram that starts with it.
+        return wq.Prefix(fieldname, tokens[0])
     if len(tokens) == 1:
         term = wq.Term(fieldname, tokens[0])
         if corrections:
@@ -559,7 +564,7 @@ def unit_query(unit: Unit, *, known=lambda token: True, correct=_no_corrections)
 def plan_query(
     plan: SearchPlan, *, any_unit: bool = False, known=lambda t: True, correct=_no_corrections
 ) -> wq.Query:
-    """The Whoosh query for a plan: all units for short queries, ranked OR for long ones."""
+    """The Whoosh query for a plan: all units for short queries, any unit for long ones."""
     built = (unit_query(u, known=known, correct=correct) for u in plan.units)
     queries = [q for q in built if q is not None]
     if not queries:
@@ -567,7 +572,7 @@ def plan_query(
     if len(queries) == 1:
         return queries[0]
     if plan.is_long or any_unit:
-        return wq.Or(queries, scale=COORDINATION)
+        return wq.Or(queries)
     return wq.And(queries)
 
 
