@@ -26,7 +26,6 @@ from helpcenter.search.snippets import build_snippet, mark_terms
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 MAX_QUERY_LENGTH = 200
-SYNONYM_CACHE_SECONDS = 60
 
 # ----------------------------------------------------------------------------
 # Categories and articles
@@ -142,25 +141,37 @@ def article_url(key: str, language: str) -> str:
 # Search
 # ----------------------------------------------------------------------------
 
-_synonym_cache: dict[str, tuple[float, list[list[str]]]] = {}
+_synonym_cache: dict[str, tuple[object, list[list[str]]]] = {}
+SYNONYM_VERSION_KEY = "helpcenter:synonyms:version"
 
 
 def synonym_groups(language: str | None) -> list[list[str]]:
-    """Synonym groups that apply in `language` (cached in-process for a minute)."""
+    """Synonym groups that apply in `language`.
+
+    Kept in each process and reloaded when an editor changes a group in any
+    process (a version number in the shared cache says when).
+    """
     cache_key = language or ""
+    version = cache.get(SYNONYM_VERSION_KEY)
     cached = _synonym_cache.get(cache_key)
-    if cached is not None and time.monotonic() - cached[0] < SYNONYM_CACHE_SECONDS:
+    if cached is not None and version is not None and cached[0] == version:
         return cached[1]
+    if version is None:
+        version = time.time_ns()
+        cache.add(SYNONYM_VERSION_KEY, version, timeout=None)
+        version = cache.get(SYNONYM_VERSION_KEY, version)
     groups = [
         group.term_list
         for group in SearchSynonym.objects.filter(Q(language="") | Q(language=cache_key))
     ]
-    _synonym_cache[cache_key] = (time.monotonic(), groups)
+    _synonym_cache[cache_key] = (version, groups)
     return groups
 
 
 def forget_synonyms() -> None:
+    """Make every process reload the synonym groups on its next search."""
     _synonym_cache.clear()
+    cache.set(SYNONYM_VERSION_KEY, time.time_ns(), timeout=None)
 
 
 @dataclass

@@ -269,7 +269,7 @@ def image_upload(*, data: bytes, editor=None) -> ArticleImage:
 def synonym_save(
     *, terms: str, language: str = "", group: SearchSynonym | None = None
 ) -> SearchSynonym:
-    """Create or change a synonym group; searches use it within a minute."""
+    """Create or change a synonym group; the next search in any process uses it."""
     from helpcenter.selectors import forget_synonyms
 
     group = group or SearchSynonym()

@@ -76,7 +76,10 @@ def _fresh_cache():
     """Start every test with an empty cache (throttles, heartbeat)."""
     from django.core.cache import cache
 
+    from helpcenter.selectors import forget_synonyms
+
     cache.clear()
+    forget_synonyms()
     yield
 
 

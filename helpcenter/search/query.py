@@ -32,9 +32,9 @@ from helpcenter.search.analysis import (
     pieces,
 )
 
-# Field → weight. `text` holds everything (title, summary, tags, body), so a
-# match in the title counts in both fields.
-FIELD_WEIGHTS = {"title": 3.0, "text": 1.0}
+# `text` holds everything (title, summary, tags, body); a match in the title
+# also scores this much more through the `title` field.
+TITLE_WEIGHT = 3.0
 SHORT_QUERY_UNITS = 3
 
 ENGLISH_STOPWORDS = frozenset(
@@ -496,6 +496,17 @@ def plan_search(text: str, language: str, synonyms: Sequence[Sequence[str]] = ()
 # ----------------------------------------------------------------------------
 
 
+class Or(wq.Or):
+    """Whoosh's OR, always as a tree of union matchers.
+
+    On small segments Whoosh otherwise preloads every posting and score of
+    every clause into arrays, which costs far more than it saves for queries
+    with common words.
+    """
+
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+
 def _tokens(text: str) -> list[str]:
     """Index tokens of `text` in order, bigrams for CJK, for phrase matching."""
     tokens: list[str] = []
@@ -524,15 +535,17 @@ def _surface_query(surface: str, fieldname: str, *, corrections: list[str]) -> w
         if corrections:
             # Misspelt: also match what the reader most likely meant, a little lower.
             fixes = [wq.Term(fieldname, normalize_word(word), boost=0.8) for word in corrections]
-            return wq.Or([term, *fixes])
+            return Or([term, *fixes])
         return term
     # CJK runs index a bigram at every character position, so consecutive
     # tokens of one run are one position apart, like words.
     return wq.Phrase(fieldname, tokens, slop=1)
 
 
-def unit_query(unit: Unit, *, known=lambda token: True, correct=_no_corrections) -> wq.Query | None:
-    """The query matching one unit in any field, weighted by field.
+def unit_query(
+    unit: Unit, fieldname: str, *, known=lambda token: True, correct=_no_corrections
+) -> wq.Query | None:
+    """The query matching one unit (any of its alternatives) in one field.
 
     `known(token)` says whether the index has a token; `correct(word)` offers
     spellings of an unknown Latin word that the index does have.
@@ -543,44 +556,63 @@ def unit_query(unit: Unit, *, known=lambda token: True, correct=_no_corrections)
             token = normalize_word(surface)
             if len(surface) >= 4 and not surface.isdigit() and not known(token):
                 corrections[surface] = correct(surface.lower())
-    per_field = []
-    for fieldname, weight in FIELD_WEIGHTS.items():
-        alternatives = [
-            q
-            for q in (
-                _surface_query(s, fieldname, corrections=corrections.get(s, []))
-                for s in unit.alternatives
-            )
-            if q is not None
-        ]
-        if alternatives:
-            combined = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
-            per_field.append(wq.Or([combined], boost=weight) if weight != 1.0 else combined)
-    if not per_field:
+    alternatives = [
+        q
+        for q in (
+            _surface_query(s, fieldname, corrections=corrections.get(s, []))
+            for s in unit.alternatives
+        )
+        if q is not None
+    ]
+    if not alternatives:
         return None
-    return wq.Or(per_field)
+    return alternatives[0] if len(alternatives) == 1 else Or(alternatives)
 
 
 def plan_query(
     plan: SearchPlan, *, any_unit: bool = False, known=lambda t: True, correct=_no_corrections
 ) -> wq.Query:
-    """The Whoosh query for a plan: all units for short queries, any unit for long ones."""
-    built = (unit_query(u, known=known, correct=correct) for u in plan.units)
-    queries = [q for q in built if q is not None]
-    if not queries:
+    """The Whoosh query for a plan: all units for short queries, any unit for long ones.
+
+    Documents are found through `text` (everything); a match in the title then
+    adds to the score. Evaluating the title only for documents already found
+    (AndMaybe) is much cheaper than searching both fields.
+    """
+    corrections: dict[str, list[str]] = {}
+
+    def cached_correct(word: str) -> list[str]:
+        if word not in corrections:
+            corrections[word] = correct(word)
+        return corrections[word]
+
+    def per_unit(fieldname: str) -> list[wq.Query]:
+        built = (
+            unit_query(u, fieldname, known=known, correct=cached_correct) for u in plan.units
+        )
+        return [q for q in built if q is not None]
+
+    found_by = per_unit("text")
+    if not found_by:
         return wq.NullQuery
-    if len(queries) == 1:
-        return queries[0]
-    if plan.is_long or any_unit:
-        return wq.Or(queries)
-    return wq.And(queries)
+    if len(found_by) == 1:
+        required = found_by[0]
+    elif plan.is_long or any_unit:
+        required = Or(found_by)
+    else:
+        required = wq.And(found_by)
+    title = per_unit("title")
+    if not title:
+        return required
+    bonus = title[0] if len(title) == 1 else Or(title)
+    bonus.boost = TITLE_WEIGHT
+    return wq.AndMaybe(required, bonus)
 
 
 def filter_query(filters: dict[str, Iterable[str] | str]) -> wq.Query | None:
     terms = []
     for fieldname, value in filters.items():
         values = [value] if isinstance(value, str) else list(value)
-        terms.append(wq.Or([wq.Term(fieldname, v) for v in values]))
+        terms.append(Or([wq.Term(fieldname, v) for v in values]))
     if not terms:
         return None
     return terms[0] if len(terms) == 1 else wq.And(terms)
