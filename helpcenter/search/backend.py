@@ -165,9 +165,19 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
             searcher.search_with_collector(q, collector)
             return ResultsPage(collector.results(), page_num, page_length)
 
-        page = run(planning.plan_query(plan, known=known, correct=correct))
+        documents = max(1, reader.doc_count())
+
+        def common(q: wq.Query) -> bool:
+            size = q.estimate_size(reader)
+            return (
+                size > planning.COMMON_UNIT_MIN_DOCS
+                and size / documents > planning.COMMON_UNIT_SHARE
+            )
+
+        options = {"known": known, "correct": correct, "common": common}
+        page = run(planning.plan_query(plan, **options))
         if page.total == 0 and not plan.is_long and len(plan.units) > 1:
-            page = run(planning.plan_query(plan, any_unit=True, known=known, correct=correct))
+            page = run(planning.plan_query(plan, any_unit=True, **options))
         if page.pagenum < page_num:
             return {"results": [], "hits": 0, "spelling_suggestion": None}
         results = self._process_results(page, result_class=result_class)

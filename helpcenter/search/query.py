@@ -35,6 +35,9 @@ from helpcenter.search.analysis import (
 # `text` holds everything (title, summary, tags, body); a match in the title
 # also scores this much more through the `title` field.
 TITLE_WEIGHT = 3.0
+# A unit in more than this share of a large index is "common" (see plan_query).
+COMMON_UNIT_SHARE = 0.1
+COMMON_UNIT_MIN_DOCS = 500
 SHORT_QUERY_UNITS = 3
 
 ENGLISH_STOPWORDS = frozenset(
@@ -522,7 +525,9 @@ def _no_corrections(word: str) -> list[str]:
     return []
 
 
-def _surface_query(surface: str, fieldname: str, *, corrections: list[str]) -> wq.Query | None:
+def _surface_query(
+    surface: str, fieldname: str, *, corrections: list[str], exact: bool = True
+) -> wq.Query | None:
     tokens = _tokens(surface)
     if not tokens:
         return None
@@ -537,6 +542,11 @@ def _surface_query(surface: str, fieldname: str, *, corrections: list[str]) -> w
             fixes = [wq.Term(fieldname, normalize_word(word), boost=0.8) for word in corrections]
             return Or([term, *fixes])
         return term
+    if not exact and all(is_cjk(token) for token in tokens):
+        # A typed CJK word: its bigrams must all be there. Checking that they
+        # are also adjacent (a phrase) reads every position of every candidate
+        # and rarely changes the answer for words of three or four characters.
+        return wq.And([wq.Term(fieldname, token) for token in tokens])
     # CJK runs index a bigram at every character position, so consecutive
     # tokens of one run are one position apart, like words.
     return wq.Phrase(fieldname, tokens, slop=1)
@@ -559,7 +569,9 @@ def unit_query(
     alternatives = [
         q
         for q in (
-            _surface_query(s, fieldname, corrections=corrections.get(s, []))
+            _surface_query(
+                s, fieldname, corrections=corrections.get(s, []), exact=unit.kind == "phrase"
+            )
             for s in unit.alternatives
         )
         if q is not None
@@ -570,13 +582,21 @@ def unit_query(
 
 
 def plan_query(
-    plan: SearchPlan, *, any_unit: bool = False, known=lambda t: True, correct=_no_corrections
+    plan: SearchPlan,
+    *,
+    any_unit: bool = False,
+    known=lambda t: True,
+    correct=_no_corrections,
+    common=lambda q: False,
 ) -> wq.Query:
     """The Whoosh query for a plan: all units for short queries, any unit for long ones.
 
     Documents are found through `text` (everything); a match in the title then
     adds to the score. Evaluating the title only for documents already found
-    (AndMaybe) is much cheaper than searching both fields.
+    (AndMaybe) is much cheaper than searching both fields. In a long query, a
+    unit that `common(q)` says is in a large part of a large index only adds
+    to the score of what the other units found: alone it would find most of
+    the index and rank it by almost nothing.
     """
     corrections: dict[str, list[str]] = {}
 
@@ -586,26 +606,32 @@ def plan_query(
         return corrections[word]
 
     def per_unit(fieldname: str) -> list[wq.Query]:
-        built = (
-            unit_query(u, fieldname, known=known, correct=cached_correct) for u in plan.units
-        )
+        built = (unit_query(u, fieldname, known=known, correct=cached_correct) for u in plan.units)
         return [q for q in built if q is not None]
 
     found_by = per_unit("text")
     if not found_by:
         return wq.NullQuery
+    scoring_only: list[wq.Query] = []
     if len(found_by) == 1:
         required = found_by[0]
     elif plan.is_long or any_unit:
-        required = Or(found_by)
+        rare = [q for q in found_by if not common(q)]
+        if rare:
+            scoring_only = [q for q in found_by if common(q)]
+            found_by = rare
+        required = found_by[0] if len(found_by) == 1 else Or(found_by)
     else:
         required = wq.And(found_by)
     title = per_unit("title")
-    if not title:
+    if title:
+        bonus = title[0] if len(title) == 1 else Or(title)
+        bonus.boost = TITLE_WEIGHT
+        scoring_only.append(bonus)
+    if not scoring_only:
         return required
-    bonus = title[0] if len(title) == 1 else Or(title)
-    bonus.boost = TITLE_WEIGHT
-    return wq.AndMaybe(required, bonus)
+    optional = scoring_only[0] if len(scoring_only) == 1 else Or(scoring_only)
+    return wq.AndMaybe(required, optional)
 
 
 def filter_query(filters: dict[str, Iterable[str] | str]) -> wq.Query | None:
