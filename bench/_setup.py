@@ -23,7 +23,7 @@ def setup_django(*, database_url: str | None = None) -> Path:
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
     os.environ.setdefault("REDIS_URL", "")
     # The benchmark is one very busy visitor: no rate limit.
-    os.environ["API_ANON_RATE"] = "100000000/minute"
+    os.environ["API_ANON_RATE"] = os.environ["API_USER_RATE"] = "100000000/minute"
     import django
 
     django.setup()

@@ -10,8 +10,11 @@ haystack's narrow searches. Anything else goes to haystack's own code.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 from django.conf import settings
 from haystack.backends import log_query
@@ -21,6 +24,8 @@ from haystack.backends.whoosh_backend import (
     WhooshSearchQuery,
 )
 from haystack.constants import DJANGO_CT
+from haystack.constants import ID as DOCUMENT_ID
+from haystack.exceptions import SkipDocument
 from haystack.inputs import AutoQuery
 from haystack.utils import get_model_ct
 from whoosh import collectors
@@ -46,6 +51,8 @@ SCHEMA = {
     "categories": lambda analyzer: KEYWORD(stored=False, commas=True, lowercase=False),
 }
 SEARCHER_CHECK_INTERVAL = 0.5
+# Memory for one writer session; a full rebuild then writes few, large segments.
+WRITER_MEMORY_MB = 256
 
 
 class PortalWhooshSearchBackend(WhooshSearchBackend):
@@ -101,11 +108,42 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
             self._local.searcher = None
 
     def update(self, index, iterable, commit=True):
-        super().update(index, iterable, commit)
+        """Add or replace documents in one writer session, holding the index lock."""
+        if not self.setup_complete:
+            self.setup()
+        documents = []
+        for obj in iterable:
+            try:
+                document = index.full_prepare(obj)
+            except SkipDocument:
+                continue
+            document.pop("boost", None)
+            documents.append({key: self._from_python(value) for key, value in document.items()})
+        if not documents:
+            return
+        with index_write_lock():
+            self.index = self.index.refresh()
+            writer = self.index.writer(limitmb=WRITER_MEMORY_MB)
+            # Whoosh's update_document opens a new reader for every document;
+            # look up the documents being replaced with one searcher instead.
+            with writer.searcher() as searcher:
+                for document in documents:
+                    old = searcher.document_number(**{DOCUMENT_ID: document[DOCUMENT_ID]})
+                    if old is not None:
+                        writer.delete_document(old)
+            for document in documents:
+                writer.add_document(**document)
+            writer.commit()
         self._local.checked = 0
 
     def remove(self, obj_or_string, commit=True):
-        super().remove(obj_or_string, commit)
+        with index_write_lock():
+            super().remove(obj_or_string, commit)
+        self._local.checked = 0
+
+    def clear(self, models=None, commit=True):
+        with index_write_lock():
+            super().clear(models, commit)
         self._local.checked = 0
 
     def delete_index(self):
@@ -253,18 +291,29 @@ class PortalWhooshEngine(WhooshEngine):
     query = PortalWhooshSearchQuery
 
 
+_lock_depth = threading.local()
+
+
+@contextmanager
 def index_write_lock():
-    """An inter-process lock around Whoosh index writes (one writer at a time)."""
-    import fcntl
-    from contextlib import contextmanager
+    """An inter-process lock around Whoosh index writes (one writer at a time).
 
-    @contextmanager
-    def locked():
-        with open(settings.SEARCH_INDEX_LOCK, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    return locked()
+    Re-entrant within a thread, so a task holding it can call the backend.
+    """
+    depth = getattr(_lock_depth, "value", 0)
+    if depth:
+        _lock_depth.value = depth + 1
+        try:
+            yield
+        finally:
+            _lock_depth.value = depth
+        return
+    Path(settings.SEARCH_INDEX_LOCK).parent.mkdir(parents=True, exist_ok=True)
+    with open(settings.SEARCH_INDEX_LOCK, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _lock_depth.value = 1
+        try:
+            yield
+        finally:
+            _lock_depth.value = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -13,6 +13,8 @@ from helpcenter.models import ArticleTranslation
 
 
 def _lock():
+    # The Whoosh backend also locks each write; holding the lock across a
+    # whole batch keeps other writers from interleaving with it.
     engine = settings.HAYSTACK_CONNECTIONS["default"]["ENGINE"]
     if "whoosh" in engine.lower():
         from helpcenter.search.backend import index_write_lock

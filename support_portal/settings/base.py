@@ -348,6 +348,9 @@ def haystack_connection(url: str) -> dict:
 HAYSTACK_CONNECTIONS = {"default": haystack_connection(SEARCH_URL)}
 # Index updates go through Celery, never inline in a request.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
+# rebuild_index/update_index write this many documents per writer session:
+# large batches mean few segment merges (each merge rewrites the index).
+HAYSTACK_BATCH_SIZE = 5000
 
 # REST FRAMEWORK
 # ------------------------------------------------------------------------------
@@ -360,8 +363,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "support_portal.throttling.AnonThrottle",
+        "support_portal.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_ANON_RATE", default="120/minute"),
