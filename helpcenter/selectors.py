@@ -107,13 +107,16 @@ def related_translations(
     The search-based choice is cached per version of the translation: it costs
     a search, and an article page should not.
     """
-    chosen = list(
-        published_translations(translation.language)
-        .filter(article__in=translation.article.related.all())
-        .select_related("article")[:limit]
-    )
-    if chosen:
-        return chosen
+    # Two small queries: SQLite plans an `article__in=<related subquery>` join as a
+    # scan of every published translation.
+    chosen_ids = list(translation.article.related.values_list("pk", flat=True)[:limit])
+    if chosen_ids:
+        return list(
+            published_translations(translation.language)
+            .filter(article_id__in=chosen_ids)
+            .select_related("article")
+            .only("title", "language", "article__key")
+        )
     cache_key = f"helpcenter:related:{translation.pk}:{translation.updated_at.timestamp()}"
     keys = cache.get(cache_key)
     if keys is None:
@@ -126,6 +129,7 @@ def related_translations(
         for t in published_translations(translation.language)
         .filter(article__key__in=keys)
         .select_related("article")
+        .only("title", "language", "article__key")
     }
     return [found[key] for key in keys if key in found]
 

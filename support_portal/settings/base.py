@@ -333,6 +333,9 @@ def haystack_connection(url: str) -> dict:
         return {
             "ENGINE": "helpcenter.search.backend.PortalWhooshEngine",
             "PATH": rest,
+            # rebuild_index/update_index write this many documents per writer
+            # session: one large segment searches much faster than many.
+            "BATCH_SIZE": 20000,
         }
     if scheme in {"elasticsearch", "elasticsearch7", "http", "https"}:
         endpoint, _, index = rest.rpartition("/")
@@ -348,9 +351,6 @@ def haystack_connection(url: str) -> dict:
 HAYSTACK_CONNECTIONS = {"default": haystack_connection(SEARCH_URL)}
 # Index updates go through Celery, never inline in a request.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
-# rebuild_index/update_index write this many documents per writer session:
-# large batches mean few segment merges (each merge rewrites the index).
-HAYSTACK_BATCH_SIZE = 5000
 
 # REST FRAMEWORK
 # ------------------------------------------------------------------------------

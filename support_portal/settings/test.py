@@ -59,6 +59,7 @@ HAYSTACK_CONNECTIONS = {
     "default": {
         "ENGINE": "helpcenter.search.backend.PortalWhooshEngine",
         "PATH": str(VAR_DIR / "whoosh"),
+        "BATCH_SIZE": 20000,
     }
 }
 AXES_FAILURE_LIMIT = 5
