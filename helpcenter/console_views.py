@@ -574,7 +574,7 @@ def _synonym_form(request: HttpRequest, group: SearchSynonym | None = None) -> H
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Synonyms saved; searches use them within a minute."))
+            messages.success(request, _("Synonyms saved; searches use them from now on."))
             return redirect("helpcenter_console:synonyms")
     return render(
         request,
