@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from helpcenter import console_forms as forms
 from helpcenter import markdown, selectors, services
 from helpcenter.models import ArticleStatus, SearchSynonym
+from helpcenter.paging import page_for
 
 editor_required = permission_required("helpcenter.edit_helpcenter", raise_exception=True)
 
@@ -42,22 +43,6 @@ STATUS_MESSAGES = {
     "unpublish": gettext_lazy("Unpublished: the translation is a draft again."),
     "archive": gettext_lazy("Archived: the translation is hidden from readers."),
 }
-
-
-def _paginate(request: HttpRequest, items, param: str = "page"):
-    """A page of `items` (20 a page) that knows the query strings of its neighbours.
-
-    Each list on a page has its own page parameter; the other filters are kept.
-    """
-    page = selectors.paginate(items, request.GET.get(param))
-    for attribute, has, number in (
-        ("previous_query", page.has_previous, page.number - 1),
-        ("next_query", page.has_next, page.number + 1),
-    ):
-        query = request.GET.copy()
-        query[param] = str(number)
-        setattr(page, attribute, query.urlencode() if has() else "")
-    return page
 
 
 # ----------------------------------------------------------------------------
@@ -77,7 +62,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
         language=filters.get("language", ""),
         status=filters.get("status", ""),
     )
-    page = _paginate(request, articles)
+    page = page_for(request, articles)
     return render(
         request,
         "helpcenter/console/article_list.html",
@@ -385,7 +370,7 @@ def _translation_or_404(key: str, language: str):
 @require_GET
 def revision_list(request: HttpRequest, key: str, language: str) -> HttpResponse:
     translation = _translation_or_404(key, language)
-    page = _paginate(request, selectors.translation_revisions(translation))
+    page = page_for(request, selectors.translation_revisions(translation))
     return render(
         request,
         "helpcenter/console/revision_list.html",
@@ -463,10 +448,10 @@ def feedback(request: HttpRequest) -> HttpResponse:
         "helpcenter/console/feedback.html",
         {
             "filter_form": form,
-            "comments": _paginate(
+            "comments": page_for(
                 request, selectors.votes_with_comments(language=language, key=key)
             ),
-            "counts": _paginate(
+            "counts": page_for(
                 request,
                 selectors.translation_feedback_counts(language=language, key=key),
                 "cpage",
@@ -489,8 +474,8 @@ def search_log(request: HttpRequest) -> HttpResponse:
         "helpcenter/console/search_log.html",
         {
             "filter_form": form,
-            "top": _paginate(request, selectors.search_log_summary(language=language, since=since)),
-            "misses": _paginate(
+            "top": page_for(request, selectors.search_log_summary(language=language, since=since)),
+            "misses": page_for(
                 request,
                 selectors.search_log_summary(language=language, since=since, misses_only=True),
                 "mpage",
@@ -508,7 +493,7 @@ def search_log(request: HttpRequest) -> HttpResponse:
 @editor_required
 @require_GET
 def category_list(request: HttpRequest) -> HttpResponse:
-    page = _paginate(request, selectors.categories_for_home())
+    page = page_for(request, selectors.categories_for_home())
     return render(request, "helpcenter/console/category_list.html", {"page": page})
 
 
@@ -553,7 +538,7 @@ def category_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @editor_required
 @require_GET
 def synonym_list(request: HttpRequest) -> HttpResponse:
-    page = _paginate(request, selectors.synonym_list())
+    page = page_for(request, selectors.synonym_list())
     return render(
         request,
         "helpcenter/console/synonym_list.html",

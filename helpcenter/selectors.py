@@ -199,17 +199,24 @@ class SearchPage:
     results: list[SearchHit] = field(default_factory=list)
     suggestion: str | None = None
 
+    # The same paging interface as a Django Page, for helpcenter.paging and the
+    # pagination template.
     @property
     def num_pages(self) -> int:
         return max(1, -(-self.count // self.page_size))
 
     @property
+    def number(self) -> int:
+        return self.page
+
     def has_next(self) -> bool:
         return self.page < self.num_pages
 
-    @property
     def has_previous(self) -> bool:
         return self.page > 1
+
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
 
     @property
     def first_rank(self) -> int:
@@ -258,22 +265,6 @@ def title_suggestions(query: str, *, language: str, limit: int = 8) -> list[dict
     """Article titles for the search box while the reader types."""
     page = article_search(query, language=language, page_size=limit)
     return [{"title": hit.title, "url": hit.url, "key": hit.key} for hit in page.results]
-
-
-def search_log_top(*, language: str | None = None, limit: int = 20, misses_only: bool = False):
-    """Most frequent searches (optionally only those that found nothing)."""
-    from django.db.models import Count, Max
-
-    logs = SearchLog.objects.all()
-    if language:
-        logs = logs.filter(language=language)
-    if misses_only:
-        logs = logs.filter(result_count=0)
-    return (
-        logs.values("query", "language")
-        .annotate(times=Count("pk"), last=Max("created_at"), clicks=Count("clicked"))
-        .order_by("-times", "-last")[:limit]
-    )
 
 
 def paginate(queryset, page_number, per_page: int | None = None):
@@ -515,7 +506,7 @@ def translation_feedback_counts(*, language: str = "", key: str = "") -> QuerySe
 
 
 def search_log_summary(*, language: str = "", since=None, misses_only: bool = False) -> QuerySet:
-    """`search_log_top` with a start date and without a limit (the console paginates it).
+    """Most frequent searches since `since` (optionally only those that found nothing).
 
     Rows are dicts: query, language, times, last, clicks (searches followed by a click).
     """

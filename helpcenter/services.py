@@ -143,39 +143,34 @@ def translation_save(
     return translation, True
 
 
+def _save_again(
+    translation: ArticleTranslation, *, editor, note: str, **changes
+) -> ArticleTranslation:
+    """Save `translation` with some fields changed, through `translation_save`."""
+    fields = {name: getattr(translation, name) for name in TRACKED_FIELDS} | changes
+    saved, _changed = translation_save(
+        article=translation.article,
+        language=translation.language,
+        editor=editor,
+        note=note,
+        **fields,
+    )
+    return saved
+
+
 def translation_set_status(
     *, translation: ArticleTranslation, status: str, editor=None
 ) -> ArticleTranslation:
     """Publish, unpublish (back to draft) or archive a translation."""
-    updated, _changed = translation_save(
-        article=translation.article,
-        language=translation.language,
-        title=translation.title,
-        summary=translation.summary,
-        body=translation.body,
-        tags=translation.tags,
-        status=status,
-        editor=editor,
-        note=f"status → {status}",
-    )
-    return updated
+    return _save_again(translation, editor=editor, note=f"status → {status}", status=status)
 
 
 def revision_restore(*, revision: ArticleRevision, editor=None) -> ArticleTranslation:
     """Make an old revision the current content (itself recorded as a new revision)."""
-    translation = revision.translation
-    restored, _changed = translation_save(
-        article=translation.article,
-        language=translation.language,
-        title=revision.title,
-        summary=revision.summary,
-        body=revision.body,
-        tags=revision.tags,
-        status=translation.status,
-        editor=editor,
-        note=f"restored revision {revision.pk}",
+    restored = {name: getattr(revision, name) for name in ("title", "summary", "body", "tags")}
+    return _save_again(
+        revision.translation, editor=editor, note=f"restored revision {revision.pk}", **restored
     )
-    return restored
 
 
 def vote_record(

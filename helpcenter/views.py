@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from helpcenter import selectors, services
 from helpcenter.forms import SearchForm, VoteForm
 from helpcenter.models import ArticleImage, ArticleTranslation, ArticleVote
+from helpcenter.paging import page_for, with_neighbour_queries
 
 VISITOR_COOKIE = "portal_visitor"
 
@@ -40,9 +41,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = selectors.category_get(slug)
     if category is None:
         raise Http404
-    articles = selectors.paginate(
-        selectors.category_translations(category, get_language()), request.GET.get("page")
-    )
+    articles = page_for(request, selectors.category_translations(category, get_language()))
     return render(request, "helpcenter/category.html", {"category": category, "page": articles})
 
 
@@ -157,6 +156,7 @@ def search(request: HttpRequest) -> HttpResponse:
     log = None
     if query and page_number == 1:
         log = services.search_log_record(query=query, language=language, result_count=results.count)
+    with_neighbour_queries(results, request)
     context.update({"results": results, "category": category, "search_log": log})
     return render(request, "helpcenter/search.html", context)
 

@@ -148,3 +148,13 @@ def test_search_errors_are_translated(client, search_index):
     with translation.override("ja"):
         expected = translation.gettext("Searches are limited to %(limit_value)d characters.")
     assert expected.split("%")[0] in response.content.decode()
+
+
+def test_search_pages_link_to_each_other_keeping_the_query_and_topic(client, search_index, publish):
+    for n in range(12):
+        publish(f"fees-{n}", "en", f"Withdrawal fees {n}", category="withdrawal")
+    first = client.get("/en/search/", {"q": "fees", "category": "withdrawal"}).content.decode()
+    assert 'href="?q=fees&amp;category=withdrawal&amp;page=2"' in first
+    assert "Page 1 of 2" in first
+    second = client.get("/en/search/", {"q": "fees", "category": "withdrawal", "page": 2})
+    assert 'href="?q=fees&amp;category=withdrawal&amp;page=1"' in second.content.decode()
