@@ -393,6 +393,11 @@ DOMAIN_WORDS = [
 ]
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary ahead of the first search."""
+    _jieba()
+
+
 def _segment_chinese(run: str) -> list[str]:
     words = [w for w in _jieba().cut(run) if w.strip()]
     glued: list[str] = []
