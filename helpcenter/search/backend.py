@@ -31,11 +31,12 @@ from haystack.utils import get_model_ct
 from whoosh import collectors
 from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, STORED, TEXT
-from whoosh.searching import ResultsPage
+from whoosh.searching import Results, ResultsPage
 from whoosh.spelling import ReaderCorrector
 
 from helpcenter.search import query as planning
 from helpcenter.search.analysis import pieces
+from helpcenter.search.vector import VectorScorer
 
 # Whoosh field types of the help-center index (by name), instead of haystack's
 # defaults, which make every text field sortable and stored: a column per field
@@ -86,20 +87,28 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
         elif not cached.up_to_date():
             cached = cached.refresh()
         if cached is not getattr(self._local, "searcher", None):
-            # Document numbers change with the searcher: drop filters built on it.
+            # Document numbers change with the searcher: drop what was built on it.
             self._local.filters = {}
+            self._local.scorer = VectorScorer(cached) if VectorScorer.supports(cached) else None
         self._local.searcher, self._local.checked = cached, now
         return cached
 
     def filter_set(self, searcher, filters: dict):
-        """The documents matching exact `filters`, computed once per searcher."""
+        """The documents matching exact `filters`, computed once per searcher.
+
+        A mask over document numbers when the searcher has a vector scorer,
+        else a Whoosh document set.
+        """
         key = tuple(sorted((name, str(value)) for name, value in filters.items()))
-        cached = self._local.filters.get(key)
-        if cached is None:
-            query = planning.filter_query(filters)
-            cached = searcher._filter_to_comb(query) if query is not None else None
-            self._local.filters[key] = cached
-        return cached
+        if key in self._local.filters:
+            return self._local.filters[key]
+        query = planning.filter_query(filters)
+        allowed = searcher._filter_to_comb(query) if query is not None else None
+        scorer = self._local.scorer
+        if allowed is not None and scorer is not None:
+            allowed = scorer.mask_of(allowed)
+        self._local.filters[key] = allowed
+        return allowed
 
     def forget_searcher(self) -> None:
         cached = getattr(self._local, "searcher", None)
@@ -194,7 +203,14 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
         allowed = self.filter_set(searcher, filters)
         page_num, page_length = self.calculate_page(start_offset, end_offset)
 
+        scorer = self._local.scorer
+
         def run(q: wq.Query):
+            if scorer is not None:
+                top, total = scorer.top(q, page_num * page_length, allowed)
+                results = Results(searcher, q, top)
+                results._total = total
+                return ResultsPage(results, page_num, page_length)
             # One pass that both ranks and counts (Whoosh's default counts in a
             # second pass over every match).
             collector = collectors.TopCollector(limit=page_num * page_length, usequality=False)
