@@ -11,6 +11,8 @@ haystack's narrow searches. Anything else goes to haystack's own code.
 from __future__ import annotations
 
 import fcntl
+import multiprocessing
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -31,6 +33,7 @@ from haystack.utils import get_model_ct
 from whoosh import collectors
 from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, STORED, TEXT
+from whoosh.multiproc import MpWriter
 from whoosh.searching import Results, ResultsPage
 from whoosh.spelling import ReaderCorrector
 
@@ -54,6 +57,9 @@ SCHEMA = {
 SEARCHER_CHECK_INTERVAL = 0.5
 # Memory for one writer session; a full rebuild then writes few, large segments.
 WRITER_MEMORY_MB = 256
+# From this many documents on (a rebuild), each core analyses and sorts its own
+# share into a segment of its own; below it, starting processes costs more.
+PARALLEL_WRITE_MIN_DOCUMENTS = 2_000
 
 
 class PortalWhooshSearchBackend(WhooshSearchBackend):
@@ -132,7 +138,7 @@ class PortalWhooshSearchBackend(WhooshSearchBackend):
             return
         with index_write_lock():
             self.index = self.index.refresh()
-            writer = self.index.writer(limitmb=WRITER_MEMORY_MB)
+            writer = _writer_for(self.index, len(documents))
             # Whoosh's update_document opens a new reader for every document;
             # look up the documents being replaced with one searcher instead.
             with writer.searcher() as searcher:
@@ -305,6 +311,31 @@ def _synonyms_for(language) -> list[list[str]]:
 class PortalWhooshEngine(WhooshEngine):
     backend = PortalWhooshSearchBackend
     query = PortalWhooshSearchQuery
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _writer_for(index, document_count: int):
+    """A writer for one session: in parallel for big batches where processes may fork."""
+    cores = _cores()
+    # A daemon process (a Celery prefork child) may not start processes of its own.
+    if (
+        document_count >= PARALLEL_WRITE_MIN_DOCUMENTS
+        and cores > 1
+        and not multiprocessing.current_process().daemon
+    ):
+        return MpWriter(
+            index,
+            procs=min(cores, 4),
+            batchsize=250,
+            multisegment=True,
+            limitmb=WRITER_MEMORY_MB,
+        )
+    return index.writer(limitmb=WRITER_MEMORY_MB)
 
 
 _lock_depth = threading.local()

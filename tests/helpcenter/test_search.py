@@ -164,3 +164,26 @@ def test_snippets_highlight_cjk_and_escape_html(search_index, publish):
 
 def test_empty_query_finds_nothing(articles):
     assert article_search("   ", language="en").count == 0
+
+
+def test_big_batches_are_written_by_parallel_processes(articles, monkeypatch):
+    """A rebuild spreads analysis over the cores; the index then finds the same articles."""
+    from django.core.management import call_command
+    from whoosh.multiproc import MpWriter
+
+    from helpcenter.search import backend as search_backend
+
+    before = {query: keys(query, "en") for query in ("withdrawal fees", "2FA reset")}
+    monkeypatch.setattr(search_backend, "PARALLEL_WRITE_MIN_DOCUMENTS", 2)
+    monkeypatch.setattr(search_backend, "_cores", lambda: 2)
+    writers = []
+    real_writer_for = search_backend._writer_for
+    monkeypatch.setattr(
+        search_backend,
+        "_writer_for",
+        lambda index, count: writers.append(real_writer_for(index, count)) or writers[-1],
+    )
+    call_command("rebuild_index", interactive=False, verbosity=0)
+    assert writers and all(isinstance(writer, MpWriter) for writer in writers)
+    assert {query: keys(query, "en") for query in before} == before
+    assert keys("提币 手续费", "zh-hans")[0] == "withdrawal-fees"
