@@ -51,6 +51,13 @@ _AGENT_PERMISSIONS = {
     "accounts.view_user",
     "accounts.view_agentprofile",
     "helpcenter.view_category",
+    # The agent inbox; which requests an agent may see is decided per request
+    # by tickets.permissions (their teams, the triage queue, their own).
+    "tickets.work_tickets",
+    "tickets.view_ticket",
+    "tickets.view_ticketcategory",
+    "tickets.view_team",
+    "tickets.view_macro",
 }
 _SUPERVISOR_PERMISSIONS = _AGENT_PERMISSIONS | {
     "accounts.supervise_agents",
@@ -58,13 +65,24 @@ _SUPERVISOR_PERMISSIONS = _AGENT_PERMISSIONS | {
     "helpcenter.add_category",
     "helpcenter.change_category",
     "helpcenter.edit_helpcenter",
+    # Every request, whatever its team; who is in which team; canned replies.
+    "tickets.supervise_tickets",
+    "tickets.change_team",
+    "tickets.view_teammembership",
+    "tickets.add_teammembership",
+    "tickets.change_teammembership",
+    "tickets.delete_teammembership",
+    "tickets.add_macro",
+    "tickets.change_macro",
+    "tickets.delete_macro",
 }
 
 ROLE_PERMISSIONS: dict[Role, set[str] | None] = {
     Role.CUSTOMER: set(),
     Role.AGENT: _AGENT_PERMISSIONS,
     Role.SUPERVISOR: _SUPERVISOR_PERMISSIONS,
-    # None means every permission that exists.
+    # None means every permission that exists (request categories and their
+    # fields included: they shape what every customer is asked).
     Role.ADMIN: None,
 }
 

@@ -7,7 +7,6 @@ after the commit, so an editor never waits on the index.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -31,6 +30,7 @@ from helpcenter.models import (
     SearchSynonym,
 )
 from helpcenter.tasks import article_reindex
+from support_portal.uploads import UploadKind, clean_upload
 
 TRACKED_FIELDS = ("title", "summary", "body", "tags", "status")
 MAX_TAGS = 20
@@ -215,48 +215,21 @@ def image_upload(*, data: bytes, editor=None) -> ArticleImage:
     """Verify an uploaded image, strip its metadata by re-encoding, and store it.
 
     Raises ValidationError for anything that is not a PNG, JPEG, WebP or GIF
-    image that decodes completely within the size limits.
+    image that decodes completely within the size limits (see support_portal.uploads).
     """
-    from PIL import Image, UnidentifiedImageError
-
-    if len(data) > settings.HELPCENTER_IMAGE_MAX_BYTES:
-        raise ValidationError(
-            _("The image is larger than %(size)d MB.")
-            % {"size": settings.HELPCENTER_IMAGE_MAX_BYTES // (1024 * 1024)}
-        )
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                source_format = probe.format
-                if source_format not in {"PNG", "JPEG", "WEBP", "GIF"}:
-                    raise ValidationError(_("Upload a PNG, JPEG, WebP or GIF image."))
-                # Judged from the header, before a single pixel is decoded.
-                if probe.width * probe.height > settings.HELPCENTER_IMAGE_MAX_PIXELS:
-                    raise Image.DecompressionBombError("too many pixels")
-                probe.load()
-                image = probe.copy()
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError(_("This file is not a valid image.")) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(_("This image has too many pixels.")) from None
-
-    extension = "jpg" if source_format == "JPEG" else "png"
-    if extension == "jpg":
-        image = image.convert("RGB")
-    elif image.mode not in {"RGB", "RGBA", "L", "LA", "P"}:
-        image = image.convert("RGBA")
-    output = io.BytesIO()
-    # A fresh encode writes pixels only: EXIF (with any GPS position) is left behind.
-    image.save(output, format="JPEG" if extension == "jpg" else "PNG", optimize=True)
-    record = ArticleImage(
-        format_extension=extension, width=image.width, height=image.height, uploaded_by=editor
+    clean = clean_upload(
+        data,
+        allowed={UploadKind.IMAGE},
+        max_bytes=settings.HELPCENTER_IMAGE_MAX_BYTES,
+        max_pixels=settings.HELPCENTER_IMAGE_MAX_PIXELS,
     )
-    record.file.save(f"image.{extension}", ContentFile(output.getvalue()), save=False)
+    record = ArticleImage(
+        format_extension=clean.extension,
+        width=clean.width,
+        height=clean.height,
+        uploaded_by=editor,
+    )
+    record.file.save(f"image.{clean.extension}", ContentFile(clean.content), save=False)
     record.save()
     return record
 

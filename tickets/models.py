@@ -1,1 +1,635 @@
-"""Models of this app land with its issue; the app exists so that work has a home."""
+"""Support requests ("tickets"): categories and their structured fields, teams,
+the request itself, its conversation, attachments and history.
+
+Every write goes through `tickets.services`; the status machine lives in
+`tickets.lifecycle`. A request is addressed by its random `reference`
+(HD-XXXXXX) everywhere outside the database: the integer primary key never
+appears in a URL, an email or the API.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from helpcenter.models import FALLBACK_LANGUAGE, LANGUAGE_SUFFIXES
+from tickets.lifecycle import ACTIVE_STATUSES, Status
+
+# No 0/O, 1/I/L: customers read references out over chat and the phone.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_PREFIX = "HD-"
+REFERENCE_LENGTH = 6
+REFERENCE_RE = re.compile(rf"{REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}")
+
+SUBJECT_MAX_LENGTH = 200
+BODY_MAX_LENGTH = 20_000
+
+
+def generate_reference() -> str:
+    """Return a random reference such as HD-7KQ2MX (31⁶ ≈ 887 million values)."""
+    return REFERENCE_PREFIX + "".join(
+        secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH)
+    )
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return list(settings.LANGUAGES)
+
+
+class Priority(models.IntegerChoices):
+    # Integers so "most urgent first" is one indexed sort.
+    LOW = 10, _("Low")
+    NORMAL = 20, _("Normal")
+    HIGH = 30, _("High")
+    URGENT = 40, _("Urgent")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+    API = "api", _("API")
+
+
+class Rating(models.TextChoices):
+    GOOD = "good", _("Good")
+    BAD = "bad", _("Bad")
+
+
+class LocalizedMixin:
+    """`<field>_<language suffix>` columns read in a given language, English as fallback."""
+
+    def _localized(self, field: str, language: str | None = None) -> str:
+        suffix = LANGUAGE_SUFFIXES.get(language or get_language() or "")
+        value = getattr(self, f"{field}_{suffix}", "") if suffix else ""
+        return value or getattr(self, f"{field}_{LANGUAGE_SUFFIXES[FALLBACK_LANGUAGE]}")
+
+
+class Team(LocalizedMixin, models.Model):
+    """A group of agents with its own queue (e.g. Deposits & Withdrawals)."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=100, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=100, blank=True)
+    name_ko = models.CharField(_("name (Korean)"), max_length=100, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="TeamMembership",
+        related_name="ticket_teams",
+        verbose_name=_("members"),
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def name_for(self, language: str | None) -> str:
+        return self._localized("name", language)
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (English when missing)."""
+        return self.name_for(None)
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("team")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="ticket_team_memberships",
+        verbose_name=_("user"),
+    )
+    is_supervisor = models.BooleanField(_("team supervisor"), default=False)
+    # Round-robin among equally busy agents: the one assigned longest ago goes next.
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.team}"
+
+
+class TicketCategory(LocalizedMixin, models.Model):
+    """What a customer picks first on the request form; decides fields, team and priority."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=120, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=120, blank=True)
+    name_ko = models.CharField(_("name (Korean)"), max_length=120, blank=True)
+    description_zh_hans = models.CharField(
+        _("description (Simplified Chinese)"), max_length=300, blank=True
+    )
+    description_en = models.CharField(_("description (English)"), max_length=300, blank=True)
+    description_ja = models.CharField(_("description (Japanese)"), max_length=300, blank=True)
+    description_ko = models.CharField(_("description (Korean)"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sort order", "order"), default=0)
+    is_active = models.BooleanField(_("offered on the request form"), default=True)
+    helpcenter_category = models.ForeignKey(
+        "helpcenter.Category",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("help-center category"),
+        help_text=_("Articles from it are suggested before the customer submits."),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="categories",
+        verbose_name=_("team"),
+    )
+    default_priority = models.PositiveSmallIntegerField(
+        _("default priority"), choices=Priority, default=Priority.NORMAL
+    )
+    is_compromise = models.BooleanField(
+        _("account compromise"),
+        default=False,
+        help_text=_(
+            "Account compromised or unauthorised withdrawal: always urgent, first in the queue."
+        ),
+    )
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("request category")
+        verbose_name_plural = _("request categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def name_for(self, language: str | None) -> str:
+        return self._localized("name", language)
+
+    def description_for(self, language: str | None) -> str:
+        return self._localized("description", language)
+
+    @property
+    def name(self) -> str:
+        return self.name_for(None)
+
+    @property
+    def description(self) -> str:
+        return self.description_for(None)
+
+    @property
+    def initial_priority(self) -> int:
+        return Priority.URGENT if self.is_compromise else self.default_priority
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", pgettext_lazy("type of a request field", "Text")
+    COIN = "coin", _("Coin")
+    NETWORK = "network", _("Network")
+    AMOUNT = "amount", _("Amount")
+    ADDRESS = "address", _("Address")
+    MEMO = "memo", _("Memo / tag")
+    TXID = "txid", _("Transaction ID (TXID)")
+    ORDER_ID = "order_id", _("Order ID")
+    TRADING_PAIR = "trading_pair", _("Trading pair")
+    UID = "uid", _("UID")
+
+
+# Keys the request form uses for its own inputs.
+RESERVED_FIELD_KEYS = frozenset({"subject", "description", "category", "attachments", "language"})
+
+
+def validate_field_key(value: str) -> None:
+    if value in RESERVED_FIELD_KEYS:
+        raise ValidationError(
+            _("“%(key)s” is used by the request form itself; choose another key."),
+            params={"key": value},
+            code="reserved",
+        )
+
+
+def validate_regex(value: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValidationError(
+            _("Not a valid regular expression: %(error)s"), params={"error": str(exc)}
+        ) from exc
+
+
+class TicketField(LocalizedMixin, models.Model):
+    """One structured input of a category's form (coin, network, TXID …)."""
+
+    category = models.ForeignKey(
+        TicketCategory,
+        on_delete=models.CASCADE,
+        related_name="form_fields",
+        verbose_name=_("category"),
+    )
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        validators=[validate_field_key],
+        help_text=_("Stored in the request under this name, e.g. “txid”."),
+    )
+    label_zh_hans = models.CharField(_("label (Simplified Chinese)"), max_length=120, blank=True)
+    label_en = models.CharField(_("label (English)"), max_length=120)
+    label_ja = models.CharField(_("label (Japanese)"), max_length=120, blank=True)
+    label_ko = models.CharField(_("label (Korean)"), max_length=120, blank=True)
+    field_type = models.CharField(
+        _("type"), max_length=20, choices=FieldType, default=FieldType.TEXT
+    )
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sort order", "order"), default=0)
+    pattern = models.CharField(
+        _("pattern"),
+        max_length=200,
+        blank=True,
+        validators=[validate_regex],
+        help_text=_("Optional regular expression the whole value must match."),
+    )
+    max_length = models.PositiveSmallIntegerField(_("maximum length"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("request field")
+        verbose_name_plural = _("request fields")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "key"], name="one_field_key_per_category")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.slug}.{self.key}"
+
+    def label_for(self, language: str | None) -> str:
+        return self._localized("label", language)
+
+    @property
+    def label(self) -> str:
+        return self.label_for(None)
+
+
+class TicketQuerySet(models.QuerySet):
+    def active(self) -> TicketQuerySet:
+        """Requests somebody still has to act on (new, open, waiting)."""
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+
+class Ticket(models.Model):
+    """A customer's support request. `version` guards every write (see services)."""
+
+    Status = Status
+    Priority = Priority
+    Channel = Channel
+    Rating = Rating
+
+    reference = models.CharField(
+        _("reference"), max_length=12, unique=True, default=generate_reference, editable=False
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("requester"),
+    )
+    category = models.ForeignKey(
+        TicketCategory, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("category")
+    )
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
+    description = models.TextField(
+        _("description"),
+        max_length=BODY_MAX_LENGTH,
+        validators=[MaxLengthValidator(BODY_MAX_LENGTH)],
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority, default=Priority.NORMAL
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.NEW)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.WEB)
+    language = models.CharField(
+        _("language"), max_length=10, choices=language_choices, default="en"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("team"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    last_customer_reply_at = models.DateTimeField(
+        _("last customer reply at"), null=True, blank=True
+    )
+    last_agent_reply_at = models.DateTimeField(_("last agent reply at"), null=True, blank=True)
+    # Normalised values keyed by TicketField.key; validated by tickets.fields.
+    fields = models.JSONField(_("details"), default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )
+    follow_up_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of"),
+    )
+    rating = models.CharField(_("rating"), max_length=4, choices=Rating, blank=True)
+    rating_comment = models.TextField(_("rating comment"), max_length=2000, blank=True)
+    # The first rating: a rating may be changed within the reopen window after it.
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        permissions = [
+            ("work_tickets", _("Can work on requests in the agent inbox")),
+            ("supervise_tickets", _("Can see and manage every request")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-priority", "created_at"], name="ticket_queue"),
+            models.Index(fields=["status", "-updated_at"], name="ticket_status_updated"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["team", "status"], name="ticket_team_status"),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            models.Index(fields=["requester", "status"], name="ticket_requester_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+
+class IdentifierKind(models.TextChoices):
+    TXID = "txid", _("Transaction ID")
+    ADDRESS = "address", _("Address")
+    ORDER_ID = "order_id", _("Order ID")
+    UID = "uid", _("UID")
+
+
+class TicketIdentifier(models.Model):
+    """A searchable identifier quoted in a request (TXID, address, order id, UID).
+
+    Written by the services whenever a request's fields change. `value` is
+    lower-cased: it is a lookup key (the request keeps the value as typed),
+    and agents paste hashes in whatever case the explorer showed.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(max_length=10, choices=IdentifierKind)
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "value"], name="identifier_kind_value"),
+            models.Index(fields=["value"], name="identifier_value"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "kind", "value"], name="one_identifier_per_ticket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class Message(models.Model):
+    """One post in a request's conversation, or an agents-only internal note.
+
+    `body` is plain text, stored as written; pages escape it on output.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Null for notes the system writes (merges).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    body = models.TextField(
+        _("message"), max_length=BODY_MAX_LENGTH, validators=[MaxLengthValidator(BODY_MAX_LENGTH)]
+    )
+    channel = models.CharField(max_length=10, choices=Channel, default=Channel.WEB)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_thread")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def _attachment_name(instance: Attachment, filename: str) -> str:
+    # Private storage under a name that reveals nothing: not the uploader's file
+    # name (kept in `original_name`), not a sequence.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"tickets/{instance.created_at:%Y/%m}/{instance.uuid.hex}.{extension}"
+
+
+def _thumbnail_name(instance: Attachment, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"tickets/{instance.created_at:%Y/%m}/{instance.uuid.hex}-thumb.{extension}"
+
+
+class Attachment(models.Model):
+    """A verified upload. Stored first, then attached to a message when that is sent."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(upload_to=_attachment_name, max_length=200)
+    thumbnail = models.FileField(upload_to=_thumbnail_name, max_length=200, blank=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Request created")
+    STATUS = "status", _("Status changed")
+    PRIORITY = "priority", _("Priority changed")
+    ASSIGNEE = "assignee", _("Assignee changed")
+    TEAM = "team", _("Team changed")
+    CATEGORY = "category", _("Category changed")
+    FIELDS = "fields", _("Details changed")
+    MERGED = "merged", _("Merged into another request")
+    MERGED_FROM = "merged_from", _("Another request merged into this one")
+    REOPENED = "reopened", _("Reopened")
+    FOLLOW_UP = "follow_up", _("Follow-up request opened")
+    RATED = "rated", _("Rated")
+
+
+class TicketEvent(models.Model):
+    """History of a request; public events form the customer's timeline.
+
+    Values are JSON snapshots (status codes, slugs, references, names), so the
+    timeline still reads correctly after the things they name change.
+    """
+
+    Kind = EventKind
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=20, choices=EventKind)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    is_public = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+
+class Deflection(models.Model):
+    """A customer said a suggested article solved the problem before they submitted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    article_key = models.SlugField(max_length=120)
+    language = models.CharField(max_length=10, choices=language_choices)
+    category = models.ForeignKey(
+        TicketCategory, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.article_key
+
+
+MACRO_PLACEHOLDERS = ("reference", "customer_name", "agent_name", "subject")
+_PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(MACRO_PLACEHOLDERS) + r")\}")
+
+
+class Macro(models.Model):
+    """A canned reply in one language.
+
+    The body may use {reference}, {customer_name}, {agent_name} and {subject};
+    anything else in braces is left as written.
+    """
+
+    title = models.CharField(_("title"), max_length=120)
+    language = models.CharField(_("language"), max_length=10, choices=language_choices)
+    body = models.TextField(
+        _("body"),
+        max_length=BODY_MAX_LENGTH,
+        help_text=_(
+            "Plain text. Placeholders: {reference}, {customer_name}, {agent_name}, {subject}."
+        ),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="macros",
+        verbose_name=_("team"),
+        help_text=_("Leave empty to offer it to every agent."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+        indexes = [models.Index(fields=["language", "is_active"], name="macro_language")]
+
+    def __str__(self) -> str:
+        return f"{self.title} [{self.language}]"
+
+    def render(self, values: dict[str, str]) -> str:
+        """Fill the placeholders from `values`.
+
+        Not `str.format`: "{reference.__class__}" must not reach attributes.
+        """
+        return _PLACEHOLDER_RE.sub(
+            lambda match: values.get(match.group(1), match.group(0)), self.body
+        )

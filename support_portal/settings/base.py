@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "haystack",
@@ -357,6 +358,7 @@ HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -369,6 +371,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_ANON_RATE", default="120/minute"),
         "user": env.str("API_USER_RATE", default="600/minute"),
+        "ticket_write": env.str("API_TICKET_WRITE_RATE", default="20/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -436,3 +439,15 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# TICKETS
+# ------------------------------------------------------------------------------
+# A customer may reopen a solved request this many days after it was solved;
+# later replies open a linked follow-up request instead. Agents may reopen any time.
+TICKET_REOPEN_WINDOW_DAYS = env.int("TICKET_REOPEN_WINDOW_DAYS", default=7)
+TICKET_ATTACHMENT_MAX_BYTES = env.int("TICKET_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+TICKET_ATTACHMENTS_PER_MESSAGE = 5
+# Block-explorer links per network code, overriding tickets.networks' defaults:
+# {"ERC20": "https://etherscan.io/tx/{txid}"} or
+# {"ERC20": {"tx": "…/tx/{txid}", "address": "…/address/{address}"}}.
+TICKET_EXPLORER_URLS = env.json("TICKET_EXPLORER_URLS", default={})

@@ -1,0 +1,405 @@
+"""Reads for request pages, the agent inbox and the API.
+
+Lookups go through `tickets.permissions`; a request the user may not see
+raises Http404, the same as one that does not exist. Lists return querysets
+with their related rows joined, so a page costs the same number of queries
+whatever its size.
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from accounts.models import User
+from tickets.lifecycle import ACTIVE_STATUSES, Status
+from tickets.models import (
+    REFERENCE_ALPHABET,
+    REFERENCE_PREFIX,
+    REFERENCE_RE,
+    Attachment,
+    FieldType,
+    IdentifierKind,
+    Macro,
+    Message,
+    Priority,
+    Team,
+    TeamMembership,
+    Ticket,
+    TicketCategory,
+    TicketEvent,
+    TicketField,
+    TicketIdentifier,
+)
+from tickets.permissions import is_agent, tickets_workable_by
+
+_LIST_RELATED = ("requester", "category", "team", "assignee")
+
+
+def _normalise_reference(reference: str) -> str | None:
+    reference = (reference or "").strip().upper()
+    return reference if REFERENCE_RE.fullmatch(reference) else None
+
+
+# Single requests ---------------------------------------------------------------------
+
+
+def ticket_for_customer(user: User, reference: str) -> Ticket:
+    """The requester's own request by reference; Http404 for anyone else's."""
+    normalised = _normalise_reference(reference)
+    if normalised is None or not user.is_authenticated or not user.is_active:
+        raise Http404
+    try:
+        return Ticket.objects.select_related("category", "merged_into", "follow_up_of").get(
+            requester=user, reference=normalised
+        )
+    except Ticket.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def ticket_for_agent(user: User, reference: str) -> Ticket:
+    """A request `user` may work on as an agent; Http404 when outside their scope."""
+    normalised = _normalise_reference(reference)
+    if normalised is None or not is_agent(user):
+        raise Http404
+    try:
+        return (
+            tickets_workable_by(user)
+            .select_related(*_LIST_RELATED, "merged_into", "follow_up_of")
+            .get(reference=normalised)
+        )
+    except Ticket.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+# Lists -------------------------------------------------------------------------------
+
+ACTIVE = "active"
+
+
+def customer_tickets(user: User, *, status: str | None = None, query: str = "") -> QuerySet[Ticket]:
+    """The user's own requests, newest first.
+
+    `status` is a status code, "active" (new, open or waiting) or None for all;
+    `query` matches the reference or words in the subject.
+    """
+    tickets = Ticket.objects.filter(requester=user).select_related("category")
+    if status == ACTIVE:
+        tickets = tickets.filter(status__in=ACTIVE_STATUSES)
+    elif status:
+        tickets = tickets.filter(status=status)
+    query = query.strip()
+    if query:
+        reference = _normalise_reference(query)
+        tickets = tickets.filter(
+            Q(reference=reference) if reference else Q(subject__icontains=query)
+        )
+    return tickets.order_by("-created_at", "-pk")
+
+
+class InboxView(models.TextChoices):
+    MINE = "mine", _("Assigned to me")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    OPEN = "open", _("New and open")
+    WAITING = "waiting", _("Waiting on customer")
+    URGENT = "urgent", _("Urgent")
+    TEAM = "team", _("My teams")
+    ALL = "all", _("All")
+
+
+class InboxSort(models.TextChoices):
+    PRIORITY = "priority", _("Priority")
+    AGE = "age", _("Oldest first")
+    UPDATED = "updated", pgettext_lazy("inbox sort order", "Recently updated")
+
+
+_SORTS = {
+    InboxSort.PRIORITY: ("-priority", "created_at", "pk"),
+    InboxSort.AGE: ("created_at", "pk"),
+    InboxSort.UPDATED: ("-updated_at", "-pk"),
+}
+
+
+def _view_q(user: User, view: str) -> Q:
+    active = Q(status__in=ACTIVE_STATUSES)
+    match view:
+        case InboxView.MINE:
+            return active & Q(assignee=user)
+        case InboxView.UNASSIGNED:
+            return active & Q(assignee__isnull=True)
+        case InboxView.OPEN:
+            return Q(status__in=[Status.NEW, Status.OPEN])
+        case InboxView.WAITING:
+            return Q(status=Status.WAITING)
+        case InboxView.URGENT:
+            return active & Q(priority=Priority.URGENT)
+        case InboxView.TEAM:
+            return active & Q(team__in=TeamMembership.objects.filter(user=user).values("team"))
+        case InboxView.ALL:
+            return Q()
+    raise ValueError(f"Unknown inbox view {view!r}")
+
+
+_SPACE = re.compile(r"\s")
+
+
+def ticket_search_q(query: str) -> Q | None:
+    """What an agent's search box means, as a filter that can use an index.
+
+    - an email address: the requester's address;
+    - a reference (HD-XXXXXX, or its six characters): that request;
+    - one token with a digit (TXID, address, order id, UID): the identifiers
+      quoted in requests, or the requester's UID;
+    - anything else: words in the subject.
+    """
+    query = query.strip()
+    if not query:
+        return None
+    if "@" in query and not _SPACE.search(query):
+        return Q(requester__email=query.lower())
+    upper = query.upper()
+    if REFERENCE_RE.fullmatch(upper):
+        return Q(reference=upper)
+    if not _SPACE.search(query) and any(char.isdigit() for char in query):
+        value = unicodedata.normalize("NFKC", query).lower()
+        found = Q(pk__in=TicketIdentifier.objects.filter(value=value).values("ticket_id")) | Q(
+            requester__uid=value
+        )
+    else:
+        found = Q(subject__icontains=query)
+    # Six characters read out without the HD- prefix ("HPBNGP", "7K3P9Q").
+    if len(upper) == 6 and set(upper) <= set(REFERENCE_ALPHABET):
+        found |= Q(reference=REFERENCE_PREFIX + upper)
+    return found
+
+
+def agent_inbox(
+    user: User,
+    *,
+    view: str = InboxView.MINE,
+    status: str | None = None,
+    priority: int | None = None,
+    team: Team | None = None,
+    category: TicketCategory | None = None,
+    assignee: User | None = None,
+    language: str | None = None,
+    query: str = "",
+    sort: str = InboxSort.PRIORITY,
+) -> QuerySet[Ticket]:
+    """An inbox view of the requests `user` may work on, filtered, searched and sorted.
+
+    Filters narrow the view; a search applies within it ("all" searches
+    everything the agent may see). `status` may also be "active" (new, open
+    or waiting). PermissionDenied for non-agents.
+    """
+    if not is_agent(user):
+        raise PermissionDenied
+    if sort not in _SORTS:
+        raise ValueError(f"Unknown inbox sort {sort!r}")
+    tickets = tickets_workable_by(user).filter(_view_q(user, view))
+    if status == ACTIVE:
+        tickets = tickets.filter(status__in=ACTIVE_STATUSES)
+        status = None
+    filters: dict[str, Any] = {
+        "status": status,
+        "priority": priority,
+        "team": team,
+        "category": category,
+        "assignee": assignee,
+        "language": language,
+    }
+    tickets = tickets.filter(
+        **{name: value for name, value in filters.items() if value is not None}
+    )
+    search = ticket_search_q(query)
+    if search is not None:
+        tickets = tickets.filter(search)
+    return tickets.select_related(*_LIST_RELATED).order_by(*_SORTS[sort])
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """Active requests per inbox view, team and category (the console's sidebar)."""
+
+    views: dict[str, int]
+    teams: list[tuple[Team, int]]
+    categories: list[tuple[TicketCategory, int]]
+
+
+def inbox_counts(user: User) -> InboxCounts:
+    """Count the active requests `user` may work on per view, team and category; five queries.
+
+    "all" is left out: it also counts solved and closed requests, a number
+    nobody acts on. PermissionDenied for non-agents.
+    """
+    if not is_agent(user):
+        raise PermissionDenied
+    active = tickets_workable_by(user).filter(status__in=ACTIVE_STATUSES).order_by()
+    views = {
+        view.value: models.Count("pk", filter=_view_q(user, view))
+        for view in InboxView
+        if view != InboxView.ALL
+    }
+    per_team = dict(
+        active.filter(team__isnull=False).values_list("team").annotate(models.Count("pk"))
+    )
+    per_category = dict(active.values_list("category").annotate(models.Count("pk")))
+    return InboxCounts(
+        views=active.aggregate(**views),
+        teams=[(team, per_team[team.pk]) for team in Team.objects.filter(pk__in=per_team)],
+        categories=[
+            (category, per_category[category.pk])
+            for category in TicketCategory.objects.filter(pk__in=per_category)
+        ],
+    )
+
+
+# The conversation --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: Literal["message", "event"]
+    created_at: datetime.datetime
+    message: Message | None = None
+    event: TicketEvent | None = None
+
+
+def ticket_timeline(ticket: Ticket, *, for_customer: bool) -> list[TimelineEntry]:
+    """Messages (with attachments) and events in time order; three queries.
+
+    For the customer: no internal notes and only public events.
+    """
+    messages = ticket.messages.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "pk"))
+    )
+    events = ticket.events.select_related("actor")
+    if for_customer:
+        messages = messages.filter(is_internal=False)
+        events = events.filter(is_public=True)
+    # At the same instant: "created" first, then the message, then what it caused.
+    message_entries = (
+        ((m.created_at, 1, m.pk), TimelineEntry("message", m.created_at, message=m))
+        for m in messages.order_by("created_at", "pk")
+    )
+    event_entries = (
+        (
+            (e.created_at, 0 if e.kind == TicketEvent.Kind.CREATED else 2, e.pk),
+            TimelineEntry("event", e.created_at, event=e),
+        )
+        for e in events.order_by("created_at", "pk")
+    )
+    return [
+        entry for _key, entry in heapq.merge(message_entries, event_entries, key=lambda x: x[0])
+    ]
+
+
+# Duplicates --------------------------------------------------------------------------
+
+DUPLICATE_SIMILARITY = 0.6
+_DUPLICATE_SCAN = 50
+# Scripts written without spaces between words: compared by character bigrams.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
+_TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+_STOPWORDS = frozenset(
+    {
+        *("a", "an", "and", "are", "be", "been", "can", "for", "from", "has", "have", "i"),
+        *("in", "is", "it", "me", "my", "of", "on", "or", "please", "the", "to", "was", "with"),
+    }
+)
+
+
+def subject_tokens(text: str) -> frozenset[str]:
+    """Comparable tokens: lower-cased words, and character bigrams of CJK runs."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    tokens: set[str] = set()
+    for run in _TOKEN_RE.findall(text):
+        if re.match(rf"[{_CJK}]", run):
+            tokens.update([run] if len(run) == 1 else (run[i : i + 2] for i in range(len(run) - 1)))
+        elif run not in _STOPWORDS:
+            tokens.add(run)
+    return frozenset(tokens)
+
+
+def subject_similarity(first: str, second: str) -> float:
+    """Dice coefficient of the two subjects' tokens (0 to 1)."""
+    a, b = subject_tokens(first), subject_tokens(second)
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+_DUPLICATE_IDENTIFIERS = {
+    FieldType.TXID: IdentifierKind.TXID,
+    FieldType.ORDER_ID: IdentifierKind.ORDER_ID,
+}
+
+
+def duplicate_candidates(
+    user: User, *, category: TicketCategory, subject: str, fields: Mapping[str, Any]
+) -> list[Ticket]:
+    """The user's active requests that look like the one being written, newest first.
+
+    A match is the same category with a similar subject, or the same TXID or
+    order id in any category. Three queries.
+    """
+    active = (
+        Ticket.objects.filter(requester=user, status__in=ACTIVE_STATUSES)
+        .select_related("category")
+        .order_by("-created_at", "-pk")
+    )
+    found: dict[int, Ticket] = {}
+    for ticket in active.filter(category=category)[:_DUPLICATE_SCAN]:
+        if subject_similarity(subject, ticket.subject) >= DUPLICATE_SIMILARITY:
+            found[ticket.pk] = ticket
+    identifiers = Q()
+    form_fields: list[TicketField] = list(category.form_fields.all())
+    for field in form_fields:
+        raw = fields.get(field.key)
+        if field.field_type in _DUPLICATE_IDENTIFIERS and isinstance(raw, str) and raw.strip():
+            value = unicodedata.normalize("NFKC", raw.strip()).lower()
+            identifiers |= Q(kind=_DUPLICATE_IDENTIFIERS[field.field_type], value=value)
+    if identifiers:
+        matching = TicketIdentifier.objects.filter(identifiers).values("ticket_id")
+        for ticket in active.filter(pk__in=matching)[:_DUPLICATE_SCAN]:
+            found.setdefault(ticket.pk, ticket)
+    return sorted(found.values(), key=lambda t: (t.created_at, t.pk), reverse=True)
+
+
+# Categories and macros --------------------------------------------------------
+
+
+def active_categories() -> QuerySet[TicketCategory]:
+    """Categories offered on the request form, each with its fields (two queries)."""
+    return TicketCategory.objects.filter(is_active=True).prefetch_related("form_fields")
+
+
+def macros_for(user: User, *, language: str) -> QuerySet[Macro]:
+    """Active macros in `language` for everyone or for one of the user's teams."""
+    return Macro.objects.filter(is_active=True, language=language).filter(
+        Q(team__isnull=True) | Q(team__in=TeamMembership.objects.filter(user=user).values("team"))
+    )
+
+
+def macro_render(macro: Macro, *, ticket: Ticket, agent: User) -> str:
+    """The macro's body with this request's placeholders filled in (plain text)."""
+    return macro.render(
+        {
+            "reference": ticket.reference,
+            "customer_name": ticket.requester.get_short_name(),
+            "agent_name": agent.get_short_name(),
+            "subject": ticket.subject,
+        }
+    )
