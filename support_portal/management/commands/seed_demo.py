@@ -6,8 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-# Apps that ship demo content, in dependency order: agents' skills need categories.
-DEMO_MODULES = ["helpcenter.demo", "accounts.demo"]
+# Apps that ship demo content, in dependency order: agents' skills need categories,
+# demo requests need agents.
+DEMO_MODULES = ["helpcenter.demo", "accounts.demo", "tickets.demo"]
 
 
 class Command(BaseCommand):
