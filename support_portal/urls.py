@@ -15,6 +15,7 @@ admin.site.site_header = admin.site.site_title = f"{settings.SUPPORT_BRAND_NAME}
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("helpcenter/", include("helpcenter.api.urls")),
+    path("tickets/", include("tickets.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns += i18n_patterns(
     path("announcements/", include("announcements.urls")),
     path("console/", views.console_home, name="console"),
     path("console/helpcenter/", include("helpcenter.console_urls")),
+    path("console/tickets/", include("tickets.console_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
 )

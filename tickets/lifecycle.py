@@ -84,7 +84,10 @@ class TicketState(Protocol):
 
 
 class TransitionError(ValidationError):
-    """A status change the table does not allow for this actor (HTTP 409 in the API)."""
+    """A status change the table does not allow for this actor.
+
+    The API answers it with 400 and the code "invalid_transition".
+    """
 
 
 def reopen_window() -> datetime.timedelta:

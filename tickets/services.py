@@ -23,12 +23,14 @@ not make other agents' pages stale.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -38,6 +40,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from support_portal import uploads
 from tickets import fields as field_rules
+from tickets import presence, tasks
 from tickets.lifecycle import (
     ActorKind,
     Status,
@@ -118,11 +121,19 @@ def _current(ticket: Ticket, expected_version: int | None, *, lock: bool = False
 
 
 def _write(
-    ticket: Ticket, current: Ticket, changes: dict[str, Any], events: list[TicketEvent], *, now
+    ticket: Ticket,
+    current: Ticket,
+    changes: dict[str, Any],
+    events: list[TicketEvent],
+    *,
+    now,
+    change_kind: str = presence.CHANGE_KIND_UPDATE,
 ) -> Ticket:
     """Apply `changes` if the row is still at `current.version`; record `events`.
 
-    Updates the caller's `ticket` instance to the new state.
+    Updates the caller's `ticket` instance to the new state, and (after the
+    commit) tells agents who have the request open that it changed, whichever
+    page, API call or task changed it.
     """
     changes = {**changes, "updated_at": now}
     updated = Ticket.objects.filter(pk=current.pk, version=current.version).update(
@@ -134,6 +145,8 @@ def _write(
         event.ticket_id = current.pk
     TicketEvent.objects.bulk_create(events)
     new_version = current.version + 1
+    actor = next((event.actor for event in events if event.actor_id), None)
+    presence.ticket_changed(current, actor=actor, kind=change_kind, version=new_version)
     instances = [current]
     if ticket is not current:
         for field in Ticket._meta.concrete_fields:
@@ -312,6 +325,9 @@ def _open(
     for event in events:
         event.ticket = ticket
     TicketEvent.objects.bulk_create(events)
+    # The requester gets the reference and the expected response time by email,
+    # whichever channel the request came through (web, API, a follow-up reply).
+    tasks.ticket_confirmation_send.delay_on_commit(ticket.pk)
     return ticket
 
 
@@ -437,6 +453,8 @@ def ticket_reply(
     if internal:
         if kind != ActorKind.AGENT:
             raise PermissionDenied
+        # A note leaves the request as it was, but colleagues with it open should see it.
+        presence.ticket_changed(current, actor=author, kind=presence.CHANGE_KIND_MESSAGE)
         return _post(
             current, author, body, internal=True, attachments=attachments, channel=channel, now=now
         )
@@ -465,7 +483,7 @@ def ticket_reply(
     message = _post(
         current, author, body, internal=False, attachments=attachments, channel=channel, now=now
     )
-    _write(ticket, current, changes, events, now=now)
+    _write(ticket, current, changes, events, now=now, change_kind=presence.CHANGE_KIND_MESSAGE)
     return message
 
 
@@ -995,3 +1013,61 @@ def attachment_store(*, data: bytes, filename: str, uploaded_by: User) -> Attach
             attachment.thumbnail.delete(save=False)
         raise
     return attachment
+
+
+@contextmanager
+def stored_attachments(
+    files: Sequence[UploadedFile], *, uploaded_by: User
+) -> Iterator[list[Attachment]]:
+    """Verify and store uploaded `files` for the block's message; all or nothing.
+
+    Every file is checked (images are decoded and re-encoded) before the block
+    opens a transaction, so slow uploads never hold the database's write lock.
+    All refused files are reported together as one ValidationError on
+    "attachments", one message per file. If a file is refused or the block
+    raises, whatever was stored is removed again: a rollback would keep the
+    files on disk, unreferenced. Files left unattached when the block returns
+    normally (a form shown again) stay for the next submit.
+    """
+    stored: list[Attachment] = []
+    try:
+        refused: list[ValidationError] = []
+        for upload in files:
+            # One byte over the limit is enough to refuse a file by size;
+            # reading all of a 2 GB upload into memory first is not.
+            upload.seek(0)
+            data = upload.read(settings.TICKET_ATTACHMENT_MAX_BYTES + 1)
+            try:
+                stored.append(
+                    attachment_store(data=data, filename=upload.name or "", uploaded_by=uploaded_by)
+                )
+            except ValidationError as exc:
+                refused.append(
+                    ValidationError(
+                        _("“%(name)s” was not attached: %(error)s")
+                        % {
+                            "name": uploads.clean_filename(upload.name or ""),
+                            "error": " ".join(exc.messages),
+                        },
+                        code=getattr(exc, "code", None) or "refused",
+                    )
+                )
+        if refused:
+            raise ValidationError({"attachments": refused})
+        yield stored
+    except BaseException:
+        _discard_unattached(stored)
+        raise
+
+
+def _discard_unattached(attachments: Sequence[Attachment]) -> None:
+    # Only what no committed message holds: the block may have failed after its commit.
+    unattached = Attachment.objects.filter(
+        pk__in=[attachment.pk for attachment in attachments if attachment.pk],
+        message__isnull=True,
+    )
+    for attachment in unattached:
+        attachment.file.delete(save=False)
+        if attachment.thumbnail:
+            attachment.thumbnail.delete(save=False)
+    unattached.delete()

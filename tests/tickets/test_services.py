@@ -1,5 +1,6 @@
 import datetime
 import io
+import os
 import re
 
 import pytest
@@ -635,3 +636,64 @@ class TestMerge:
         wallet = open_request(category=withdrawal, fields=withdrawal_values)
         with pytest.raises(PermissionDenied):
             services.ticket_merge(source=wallet, target=first, actor=other_team_agent)
+
+
+class TestStoredAttachments:
+    """One way to keep uploads for a message: all of them or none, files included."""
+
+    @staticmethod
+    def upload(name, data):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return SimpleUploadedFile(name, data)
+
+    def png(self, name="shot.png"):
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 30), "blue").save(buffer, format="PNG")
+        return self.upload(name, buffer.getvalue())
+
+    def test_every_refused_file_is_named_and_nothing_is_kept(self, customer):
+        files = [
+            self.png(),
+            self.upload("a.svg", b"<svg onload=alert(1)>"),
+            self.upload("b.exe", b"MZ\x90\x00"),
+        ]
+        with (
+            pytest.raises(ValidationError) as refused,
+            services.stored_attachments(files, uploaded_by=customer),
+        ):
+            pytest.fail("the block must not run")
+        messages = refused.value.message_dict["attachments"]
+        assert len(messages) == 2
+        assert "“a.svg”" in messages[0] and "“b.exe”" in messages[1]
+        assert not Attachment.objects.exists()
+
+    def test_a_failing_block_removes_the_stored_files(self, customer):
+        with (
+            pytest.raises(ValidationError),
+            services.stored_attachments([self.png()], uploaded_by=customer) as stored,
+        ):
+            path = stored[0].file.path
+            raise ValidationError("the reply was refused")
+        assert not Attachment.objects.exists()
+        assert not os.path.exists(path)
+
+    def test_files_of_a_committed_message_survive_a_later_error(self, customer, open_request):
+        with (
+            pytest.raises(RuntimeError),
+            services.stored_attachments([self.png()], uploaded_by=customer) as stored,
+        ):
+            ticket = open_request(attachments=stored)
+            raise RuntimeError("after the commit")
+        kept = Attachment.objects.get()
+        assert kept.message.ticket == ticket
+        assert os.path.exists(kept.file.path)
+
+    def test_a_new_request_emails_its_confirmation_once_committed(
+        self, open_request, customer, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket = open_request()
+        assert len(mailoutbox) == 1
+        assert f"[{ticket.reference}]" in mailoutbox[0].subject
+        assert mailoutbox[0].to == [customer.email]

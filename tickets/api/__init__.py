@@ -1,0 +1,1 @@
+"""The tickets REST API: customers' own requests and the agent inbox."""
