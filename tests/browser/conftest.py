@@ -94,3 +94,39 @@ def new_context(new_context):
 @pytest.fixture(autouse=True)
 def _expect_timeout():
     expect.set_options(timeout=ACTION_TIMEOUT_MS)
+
+
+SERVER_START_TIMEOUT_S = 30
+
+
+@pytest.fixture(scope="module")
+def asgi_url(django_db_setup, django_db_blocker):
+    """The base URL of a daphne serving `support_portal.asgi` (HTTP and WebSockets).
+
+    Started in a child process the way `channels.testing.ChannelsLiveServerTestCase`
+    does it: the child shares the file-based test database and the file cache, so
+    the in-process channel layer reaches every page it serves.
+    """
+    from functools import partial
+
+    from channels.testing.live import make_application, set_database_connection
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connections
+
+    server = DaphneProcess(
+        "localhost",
+        partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+        setup=set_database_connection,
+    )
+    # Forked while database access is allowed: the child keeps that state. It must
+    # not inherit an open SQLite connection either; it opens its own.
+    with django_db_blocker.unblock():
+        connections.close_all()
+        server.start()
+    if not server.ready.wait(timeout=SERVER_START_TIMEOUT_S):
+        server.terminate()
+        raise RuntimeError(f"daphne did not start: {server.errors.get_nowait()!r}")
+    yield f"http://localhost:{server.port.value}"
+    server.terminate()
+    server.join(timeout=10)

@@ -1,10 +1,7 @@
 """Agents answer requests in the console; a second agent on the same request is shown live.
 
 The pages here open a WebSocket, which pytest-django's live server (WSGI, in a
-thread) cannot serve. These tests talk to daphne instead, started in a child
-process the way `channels.testing.ChannelsLiveServerTestCase` does it: the
-child shares the file-based test database and the file cache, and serves both
-HTTP and WebSockets, so the in-process channel layer reaches every page.
+thread) cannot serve: these tests use the `asgi_url` daphne server (conftest).
 """
 
 from __future__ import annotations
@@ -12,14 +9,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from functools import partial
 from pathlib import Path
 
 import pytest
-from channels.testing.live import make_application, set_database_connection
-from daphne.testing import DaphneProcess
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.db import connections
 from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
@@ -35,29 +27,6 @@ from tests.tickets.factories import (
 )
 from tickets import services
 from tickets.models import Message, Status, Ticket, TicketField
-
-SERVER_START_TIMEOUT_S = 30
-
-
-@pytest.fixture(scope="module")
-def asgi_url(django_db_setup, django_db_blocker):
-    """The base URL of a daphne serving `support_portal.asgi` on the test database."""
-    server = DaphneProcess(
-        "localhost",
-        partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-        setup=set_database_connection,
-    )
-    # Forked while database access is allowed: the child keeps that state. It must
-    # not inherit an open SQLite connection either; it opens its own.
-    with django_db_blocker.unblock():
-        connections.close_all()
-        server.start()
-    if not server.ready.wait(timeout=SERVER_START_TIMEOUT_S):
-        server.terminate()
-        raise RuntimeError(f"daphne did not start: {server.errors.get_nowait()!r}")
-    yield f"http://localhost:{server.port.value}"
-    server.terminate()
-    server.join(timeout=10)
 
 
 def _screenshot(page: Page, name: str) -> None:
