@@ -383,7 +383,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "support_portal.settings.base.LANGUAGES"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "support_portal.settings.base.LANGUAGES",
+        "RequestFieldTypeEnum": "tickets.models.FieldType",
+    },
 }
 
 # HELP CENTER

@@ -1,10 +1,15 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from tickets.api import views
+from tickets.api import categories, views
 
 router = SimpleRouter()
 # The agent routes first: "agent/" must never be taken for a reference.
 router.register("agent", views.AgentTicketViewSet, basename="api-agent-ticket")
 router.register("", views.CustomerTicketViewSet, basename="api-ticket")
 
-urlpatterns = router.urls
+urlpatterns = [
+    # Before the router: "categories/" must never be taken for a reference.
+    path("categories/", categories.CategoryListView.as_view(), name="api-ticket-categories"),
+    *router.urls,
+]
