@@ -69,7 +69,7 @@ def clean_upload(
 
     `filename` is only kept, sanitised, as `original_name` (and picks "log" over
     "txt" for text); it never decides the type. Codes: empty, too_large,
-    unsupported_type, invalid_image, too_many_pixels, invalid_pdf,
+    unsupported_type, polyglot, invalid_image, too_many_pixels, invalid_pdf,
     pdf_active_content, text_encoding, text_control_characters, text_markup.
     """
     allowed = frozenset(allowed)
@@ -89,6 +89,8 @@ def clean_upload(
     if sniffed is None or sniffed not in allowed:
         raise _unsupported(allowed, other_image=_is_other_image(data))
 
+    if sniffed in {UploadKind.IMAGE, UploadKind.PDF}:
+        _refuse_polyglot(data)
     if sniffed is UploadKind.IMAGE:
         content, extension, width, height = _clean_image(data, max_pixels=max_pixels)
         content_type = "image/jpeg" if extension == "jpg" else "image/png"
@@ -110,6 +112,29 @@ def clean_upload(
         sha256=hashlib.sha256(content).hexdigest(),
         original_name=original_name,
     )
+
+
+# Markup a browser would run, or an archive directory, inside an image or a PDF: a
+# file built to be two things at once. Re-encoding would drop it from an image, but
+# somebody crafted it, so it is refused outright. Seven-byte markers do not turn up
+# by chance in compressed data; an archive needs its end-of-directory record too.
+_POLYGLOT_MARKERS = re.compile(
+    rb"<script|<html|<!doctype html|<\?php|<svg|<iframe|<body[\s>]|javascript:", re.IGNORECASE
+)
+_ZIP_END_OF_DIRECTORY = b"PK\x05\x06"
+_ZIP_DIRECTORY_ENTRY = b"PK\x01\x02"
+
+
+def _refuse_polyglot(data: bytes) -> None:
+    hides_archive = _ZIP_END_OF_DIRECTORY in data[-65_557:] and _ZIP_DIRECTORY_ENTRY in data
+    if hides_archive or _POLYGLOT_MARKERS.search(data):
+        raise ValidationError(
+            _(
+                "This file has something else hidden inside it (a web page, a script or an "
+                "archive), so it was not accepted. Take a fresh screenshot or export it again."
+            ),
+            code="polyglot",
+        )
 
 
 def make_thumbnail(clean: CleanFile, *, max_side: int = 320) -> tuple[bytes, str] | None:

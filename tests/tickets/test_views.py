@@ -376,6 +376,34 @@ FAKE_PNG = b"\x89PNG\r\n\x1a\n" + b"this is not really an image" * 10
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
+def _png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _bomb_png() -> bytes:
+    """A PNG whose header claims 30,000 × 30,000 pixels (a few hundred bytes on disk)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 30_000, 30_000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + chunk(b"IEND", b"")
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -383,6 +411,9 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
         ("logo.svg", SVG, "HTML, SVG and XML files are not accepted."),
         ("page.txt", b"<html><body>hi</body></html>", "HTML, SVG and XML files are not accepted."),
         ("photo.png", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64, "This type of file is not"),
+        ("bomb.png", _bomb_png(), "This image has too many pixels."),
+        ("cut.png", _png_bytes()[:-60], "This file is not a valid image."),
+        ("both.png", _png_bytes() + b"<script>alert(1)</script>", "This file has something else"),
     ],
 )
 def test_refused_uploads_are_reported_per_file_and_nothing_is_stored(
