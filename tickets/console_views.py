@@ -16,11 +16,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -72,8 +74,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     per_page = data.get("per_page") or forms.PAGE_SIZES[0]
     page = with_neighbour_queries(
-        Paginator(tickets, per_page).get_page(request.GET.get("page")), request
+        selectors.TicketPaginator(tickets, per_page).get_page(request.GET.get("page")), request
     )
+    page.object_list = _inbox_rows(page.object_list)
     counts = _inbox_counts(request.user)
     # "By team" and "by category" are the active requests of one team or category.
     by = {"view": selectors.InboxView.ALL, "status": selectors.ACTIVE, "team": "", "category": ""}
@@ -108,6 +111,38 @@ def inbox(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A time as an inbox row shows it: what the `date:'c'`, `date:'SHORT_DATETIME_FORMAT'`
+    and `timesince` filters would print."""
+
+    iso: str
+    text: str
+    since: str
+
+
+def _moment(value, now) -> Moment:
+    local = timezone.localtime(value)
+    return Moment(
+        local.isoformat(), date_format(local, "SHORT_DATETIME_FORMAT"), timesince(value, now)
+    )
+
+
+def _inbox_rows(tickets) -> list[Ticket]:
+    """The page's requests, each given its workspace link and its two times.
+
+    Worked out here: the same `{% url %}`, `date` and `timesince` through the
+    template engine cost about twice as much, on 25–100 rows a page.
+    """
+    rows = list(tickets)
+    now = timezone.now()
+    for ticket in rows:
+        ticket.workspace_url = reverse("tickets_console:workspace", args=[ticket.reference])
+        ticket.created = _moment(ticket.created_at, now)
+        ticket.updated = _moment(ticket.updated_at, now)
+    return rows
 
 
 def _counts_key(user) -> str:

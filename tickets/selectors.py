@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -43,7 +44,13 @@ from tickets.models import (
     TicketField,
     TicketIdentifier,
 )
-from tickets.permissions import is_agent, tickets_workable_by
+from tickets.permissions import (
+    agent_queues_q,
+    agent_scope_q,
+    is_agent,
+    is_ticket_supervisor,
+    tickets_workable_by,
+)
 
 _LIST_RELATED = ("requester", "category", "team", "assignee")
 
@@ -89,24 +96,33 @@ def ticket_for_agent(user: User, reference: str) -> Ticket:
 ACTIVE = "active"
 
 
-def customer_tickets(user: User, *, status: str | None = None, query: str = "") -> QuerySet[Ticket]:
-    """The user's own requests, newest first.
+# In a fixed order: the same SQL text every time (ACTIVE_STATUSES is a frozenset).
+_ACTIVE = tuple(sorted(ACTIVE_STATUSES))
 
-    `status` is a status code, "active" (new, open or waiting) or None for all;
-    `query` matches the reference or words in the subject.
+
+def customer_tickets(user: User, *, status: str | None = None, query: str = "") -> QuerySet[Ticket]:
+    """The user's own requests, most recent activity first.
+
+    `status` is a status code, "active" (new, open or waiting), or None or ""
+    for all. `query` matches words in the subject, and whatever the agents'
+    search box finds (`ticket_search_q`): a reference, a TXID, address or
+    order id quoted in the request. Always within the user's own requests.
     """
     tickets = Ticket.objects.filter(requester=user).select_related("category")
     if status == ACTIVE:
-        tickets = tickets.filter(status__in=ACTIVE_STATUSES)
+        tickets = tickets.filter(status__in=_ACTIVE)
     elif status:
         tickets = tickets.filter(status=status)
     query = query.strip()
     if query:
-        reference = _normalise_reference(query)
-        tickets = tickets.filter(
-            Q(reference=reference) if reference else Q(subject__icontains=query)
-        )
-    return tickets.order_by("-created_at", "-pk")
+        # The subject always counts, also for one-token searches such as "TRC20"
+        # that ticket_search_q reads as an identifier.
+        condition = Q(subject__icontains=query)
+        search = ticket_search_q(query)
+        if search is not None:
+            condition |= search
+        tickets = tickets.filter(condition)
+    return tickets.order_by("-updated_at", "-pk")
 
 
 class InboxView(models.TextChoices):
@@ -133,14 +149,14 @@ _SORTS = {
 
 
 def _view_q(user: User, view: str) -> Q:
-    active = Q(status__in=ACTIVE_STATUSES)
+    active = Q(status__in=_ACTIVE)
     match view:
         case InboxView.MINE:
             return active & Q(assignee=user)
         case InboxView.UNASSIGNED:
             return active & Q(assignee__isnull=True)
         case InboxView.OPEN:
-            return Q(status__in=[Status.NEW, Status.OPEN])
+            return Q(status__in=(Status.NEW, Status.OPEN))
         case InboxView.WAITING:
             return Q(status=Status.WAITING)
         case InboxView.URGENT:
@@ -150,6 +166,24 @@ def _view_q(user: User, view: str) -> Q:
         case InboxView.ALL:
             return Q()
     raise ValueError(f"Unknown inbox view {view!r}")
+
+
+def _inbox_scope(user: User, view: str) -> Q:
+    """The part of the agent rule (`permissions.agent_scope_q`) an inbox view still needs.
+
+    Supervisors need none. "Mine" (assigned to the agent) and "my teams" lie
+    inside the rule by definition; "unassigned" can only match its queue half.
+    Leaving out what cannot narrow the list spares the database an OR across
+    columns that it would otherwise evaluate for every candidate row.
+    """
+    if is_ticket_supervisor(user):
+        return Q()
+    match view:
+        case InboxView.MINE | InboxView.TEAM:
+            return Q()
+        case InboxView.UNASSIGNED:
+            return agent_queues_q(user)
+    return agent_scope_q(user)
 
 
 _SPACE = re.compile(r"\s")
@@ -167,20 +201,28 @@ def ticket_search_q(query: str) -> Q | None:
     query = query.strip()
     if not query:
         return None
+    # The requester through a subquery on `requester_id`, not a join.
     if "@" in query and not _SPACE.search(query):
-        return Q(requester__email=query.lower())
+        return Q(requester__in=User.objects.filter(email=query.lower()).values("pk"))
     upper = query.upper()
     if REFERENCE_RE.fullmatch(upper):
         return Q(reference=upper)
+    # Six characters read out without the HD- prefix ("HPBNGP", "7K3P9Q").
+    bare_reference = len(upper) == 6 and set(upper) <= set(REFERENCE_ALPHABET)
     if not _SPACE.search(query) and any(char.isdigit() for char in query):
         value = unicodedata.normalize("NFKC", query).lower()
-        found = Q(pk__in=TicketIdentifier.objects.filter(value=value).values("ticket_id")) | Q(
-            requester__uid=value
-        )
-    else:
-        found = Q(subject__icontains=query)
-    # Six characters read out without the HD- prefix ("HPBNGP", "7K3P9Q").
-    if len(upper) == 6 and set(upper) <= set(REFERENCE_ALPHABET):
+        # One set of keys (a UNION), not an OR of conditions: PostgreSQL cannot
+        # serve `id IN (…) OR requester_id IN (…)` from an index, guesses that
+        # most requests match, and walks the whole sorted inbox to fill a page.
+        keys = [
+            TicketIdentifier.objects.filter(value=value).values("ticket_id"),
+            Ticket.objects.filter(requester__uid=value).values("pk"),
+        ]
+        if bare_reference:
+            keys.append(Ticket.objects.filter(reference=REFERENCE_PREFIX + upper).values("pk"))
+        return Q(pk__in=keys[0].union(*keys[1:]))
+    found = Q(subject__icontains=query)
+    if bare_reference:
         found |= Q(reference=REFERENCE_PREFIX + upper)
     return found
 
@@ -208,9 +250,9 @@ def agent_inbox(
         raise PermissionDenied
     if sort not in _SORTS:
         raise ValueError(f"Unknown inbox sort {sort!r}")
-    tickets = tickets_workable_by(user).filter(_view_q(user, view))
+    tickets = Ticket.objects.filter(_inbox_scope(user, view), _view_q(user, view))
     if status == ACTIVE:
-        tickets = tickets.filter(status__in=ACTIVE_STATUSES)
+        tickets = tickets.filter(status__in=_ACTIVE)
         status = None
     filters: dict[str, Any] = {
         "status": status,
@@ -229,6 +271,28 @@ def agent_inbox(
     return tickets.select_related(*_LIST_RELATED).order_by(*_SORTS[sort])
 
 
+class TicketPaginator(Paginator):
+    """Pages a sorted list of requests, choosing a page's rows before joining them.
+
+    Still one query per page (after the COUNT): the page's keys come from the
+    filtered, sorted ticket table alone, an index walk that stops once the page
+    is full, and only those rows are read with their related rows joined.
+    Asked to filter, join and sort at once, SQLite joins every matching
+    request before sorting: about 50 ms for 20,000 open requests, against well
+    under a millisecond for the keys. Give it the queryset with its
+    `select_related` and `order_by`, as the selectors return it.
+    """
+
+    def _get_page(self, object_list, number: int, paginator: Paginator) -> Page:
+        tickets = self.object_list
+        if isinstance(object_list, QuerySet) and isinstance(tickets, QuerySet):
+            # object_list is tickets[bottom:top]; its keys as a subquery.
+            rows = tickets.model._default_manager.filter(pk__in=object_list.values("pk"))
+            rows.query.select_related = tickets.query.select_related
+            object_list = rows.order_by(*tickets.query.order_by)
+        return super()._get_page(object_list, number, paginator)
+
+
 @dataclass(frozen=True)
 class InboxCounts:
     """Active requests per inbox view, team and category (the console's sidebar)."""
@@ -239,25 +303,53 @@ class InboxCounts:
 
 
 def inbox_counts(user: User) -> InboxCounts:
-    """Count the active requests `user` may work on per view, team and category; five queries.
+    """Count the active requests `user` may work on per view, team and category; four queries.
 
-    "all" is left out: it also counts solved and closed requests, a number
-    nobody acts on. PermissionDenied for non-agents.
+    One pass over the active requests (from an index that holds every column
+    it reads) groups them by what the counts tell apart; the sums are done
+    here. "all" is left out: it also counts solved and closed requests, a
+    number nobody acts on. PermissionDenied for non-agents.
     """
     if not is_agent(user):
         raise PermissionDenied
-    active = tickets_workable_by(user).filter(status__in=ACTIVE_STATUSES).order_by()
-    views = {
-        view.value: models.Count("pk", filter=_view_q(user, view))
-        for view in InboxView
-        if view != InboxView.ALL
-    }
-    per_team = dict(
-        active.filter(team__isnull=False).values_list("team").annotate(models.Count("pk"))
+    team_ids = set(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True))
+    active = Ticket.objects.filter(status__in=_ACTIVE)
+    if not is_ticket_supervisor(user):
+        active = active.filter(agent_scope_q(user))
+    groups = (
+        active.annotate(
+            urgent=Case(When(priority=Priority.URGENT, then=Value(1)), default=Value(0)),
+            # 0: unassigned, 1: assigned to `user`, 2: to someone else.
+            holder=Case(
+                When(assignee__isnull=True, then=Value(0)),
+                When(assignee=user, then=Value(1)),
+                default=Value(2),
+            ),
+        )
+        .values_list("status", "team_id", "category_id", "urgent", "holder")
+        .annotate(count=models.Count("pk"))
+        .order_by()
     )
-    per_category = dict(active.values_list("category").annotate(models.Count("pk")))
+    views = {view.value: 0 for view in InboxView if view != InboxView.ALL}
+    per_team: dict[int, int] = {}
+    per_category: dict[int, int] = {}
+    for status, team_id, category_id, urgent, holder, count in groups:
+        in_view = {
+            InboxView.MINE: holder == 1,
+            InboxView.UNASSIGNED: holder == 0,
+            InboxView.OPEN: status in (Status.NEW, Status.OPEN),
+            InboxView.WAITING: status == Status.WAITING,
+            InboxView.URGENT: bool(urgent),
+            InboxView.TEAM: team_id in team_ids,
+        }
+        for view, matches in in_view.items():
+            if matches:
+                views[view] += count
+        if team_id is not None:
+            per_team[team_id] = per_team.get(team_id, 0) + count
+        per_category[category_id] = per_category.get(category_id, 0) + count
     return InboxCounts(
-        views=active.aggregate(**views),
+        views=views,
         teams=[(team, per_team[team.pk]) for team in Team.objects.filter(pk__in=per_team)],
         categories=[
             (category, per_category[category.pk])

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,7 +31,6 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from accounts.models import User
 from helpcenter import selectors as helpcenter_selectors
 from helpcenter.paging import page_for
 from tickets import networks, selectors, services, sla_targets
@@ -47,7 +45,7 @@ from tickets.forms import (
 )
 from tickets.lifecycle import ActorKind, Status, can_transition, reopen_window
 from tickets.models import Attachment, FieldType, Message, Ticket
-from tickets.permissions import can_view_ticket, can_work_on_ticket
+from tickets.permissions import can_view_attachment
 
 # Attachment responses: nothing in a file may run, load or style anything.
 ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -219,7 +217,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["q"],
         )
     )
-    page = page_for(request, _customer_requests(request.user, status=status, query=query))
+    page = page_for(request, selectors.customer_tickets(request.user, status=status, query=query))
     return render(
         request,
         "tickets/request_list.html",
@@ -234,24 +232,6 @@ def request_list(request: HttpRequest) -> HttpResponse:
             ).count(),
         },
     )
-
-
-def _customer_requests(user: User, *, status: str, query: str) -> QuerySet[Ticket]:
-    """The user's requests, most recent activity first; the search also finds TXIDs.
-
-    `selectors.customer_tickets` matches a reference or the subject only; the
-    agents' `ticket_search_q` adds the identifiers quoted in requests, and the
-    subject still matches for one-word searches such as "TRC20".
-    """
-    tickets = selectors.customer_tickets(user, status=status or None)
-    query = query.strip()
-    if query:
-        condition = Q(subject__icontains=query)
-        search = selectors.ticket_search_q(query)
-        if search is not None:
-            condition |= search
-        tickets = tickets.filter(condition)
-    return tickets.order_by("-updated_at", "-pk")
 
 
 @dataclass(frozen=True)
@@ -469,26 +449,9 @@ def request_rate(request: HttpRequest, reference: str) -> HttpResponse:
 # Attachments ---------------------------------------------------------------------------
 
 
-def _can_view_attachment(user: User, attachment: Attachment) -> bool:
-    """The rule of the request it belongs to; an upload not sent yet only for its uploader.
-
-    Internal notes are for agents: their files never reach the requester, even
-    a requester who is also an agent.
-    """
-    if not user.is_authenticated or not user.is_active:
-        return False
-    message = attachment.message
-    if message is None:
-        return attachment.uploaded_by_id == user.pk
-    ticket = message.ticket
-    if message.is_internal:
-        return ticket.requester_id != user.pk and can_work_on_ticket(user, ticket)
-    return can_view_ticket(user, ticket)
-
-
 def _serve_attachment(request: HttpRequest, uuid, *, thumbnail: bool) -> FileResponse:
     attachment = Attachment.objects.select_related("message__ticket").filter(uuid=uuid).first()
-    if attachment is None or not _can_view_attachment(request.user, attachment):
+    if attachment is None or not can_view_attachment(request.user, attachment):
         raise Http404
     stored = attachment.thumbnail if thumbnail else attachment.file
     if not stored:

@@ -740,6 +740,38 @@ def test_my_list_costs_the_same_queries_whatever_the_page_size(
             assert len(client.get(TICKETS, {"page_size": size}).json()["results"]) == size
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"view": "mine"},
+        {"view": "unassigned", "sort": "age"},
+        {"view": "open", "sort": "updated"},
+        {"view": "all", "q": "li.wei@example.com"},
+        {"view": "all", "status": "open", "priority": "normal"},
+    ],
+)
+def test_every_inbox_view_costs_six_queries_whatever_the_page_size(
+    as_user, agent_in_wallet, busy_inbox, params, django_assert_num_queries
+):
+    client = as_user(agent_in_wallet)
+    for size in (10, 100):
+        with django_assert_num_queries(6):
+            body = client.get(AGENT, {**params, "page_size": size}).json()
+        assert len(body["results"]) == min(size, body["count"])
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "active"}, {"q": "request subject"}])
+def test_my_list_costs_four_queries_whatever_the_page_size(
+    as_user, customer, busy_inbox, params, django_assert_num_queries
+):
+    """Session, user, count, page."""
+    client = as_user(customer)
+    for size in (10, 50):
+        with django_assert_num_queries(4):
+            body = client.get(TICKETS, {**params, "page_size": size}).json()
+        assert len(body["results"]) == size
+
+
 # Throttling ----------------------------------------------------------------------------------
 
 

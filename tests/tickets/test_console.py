@@ -26,7 +26,7 @@ from tests.tickets.factories import (
     TicketFieldFactory,
     team_agent,
 )
-from tickets import console_views, presence, services
+from tickets import console_forms, console_views, presence, services
 from tickets.models import (
     Attachment,
     FieldType,
@@ -35,6 +35,7 @@ from tickets.models import (
     Status,
     Ticket,
 )
+from tickets.templatetags import tickets_console
 
 pytestmark = pytest.mark.django_db
 
@@ -308,6 +309,54 @@ class TestInbox:
         with django_assert_max_num_queries(len(ten)):
             response = client.get(BASE, {"view": "all", "per_page": 50})
         assert len(response.context["page"].object_list) == 50
+
+    def test_every_view_costs_the_same_queries_for_25_and_100_rows(
+        self, wallet_client, agent_in_wallet, wallet_team, withdrawal, customer
+    ):
+        """Session, user, permissions (2), agents, count, page, and the teams and
+        categories of the filters: nine, with the sidebar counts cached."""
+        for index in range(200):
+            TicketFactory(
+                requester=customer,
+                category=withdrawal,
+                team=wallet_team,
+                assignee=agent_in_wallet if index % 2 else None,
+                status=Status.OPEN,
+            )
+        cache.clear()
+        for view in ("mine", "unassigned", "open", "team", "all"):
+            for sort in ("priority", "updated"):
+                params = {"view": view, "sort": sort}
+                wallet_client.get(BASE, params)  # the sidebar counts, then cached
+                counts = []
+                for size in (25, 100):
+                    with CaptureQueriesContext(connection) as queries:
+                        response = wallet_client.get(BASE, {**params, "per_page": size})
+                    assert len(response.context["page"].object_list) == size
+                    counts.append(len(queries))
+                assert counts == [9, 9], (view, sort)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"view": "open", "status": "active", "priority": "40", "sort": "age", "per_page": "50"},
+        {"status": "bogus", "priority": "99", "team": "999", "assignee": "0", "language": "xx"},
+    ],
+)
+def test_the_inbox_selects_render_as_django_renders_them(
+    agent_in_wallet, wallet_team, withdrawal, data
+):
+    """The `select` filter only makes them faster: the HTML is Django's, errors and all."""
+    agent_list = list(console_forms.agents())
+    data = {**data, "team": data.get("team", str(wallet_team.pk))}
+    filters = console_forms.InboxFilterForm(data, agent_list=agent_list)
+    bulk = console_forms.BulkForm({"action": "assign"}, agent_list=agent_list)
+    filters.is_valid()
+    bulk.is_valid()
+    for field in [*filters, *bulk]:
+        assert tickets_console.select(field) == str(field), field.name
 
 
 # Bulk actions -----------------------------------------------------------------------

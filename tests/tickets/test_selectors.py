@@ -54,18 +54,31 @@ class TestLookups:
 # Customer list -----------------------------------------------------------------------
 
 
-def test_customer_list_is_theirs_newest_first_and_filterable(
+def test_customer_list_is_theirs_most_recent_activity_first_and_filterable(
     open_request, customer, other_customer
 ):
+    """Solving the older request makes it the most recently active one."""
     old = open_request(subject="Deposit missing")
     new = open_request(subject="KYC rejected")
     open_request(requester=other_customer, subject="Deposit missing")
-    services.ticket_solve_by_customer(ticket=old, customer=customer)
     assert list(selectors.customer_tickets(customer)) == [new, old]
+    services.ticket_solve_by_customer(ticket=old, customer=customer)
+    assert list(selectors.customer_tickets(customer)) == [old, new]
     assert list(selectors.customer_tickets(customer, status="active")) == [new]
+    assert list(selectors.customer_tickets(customer, status="")) == [old, new]
     assert list(selectors.customer_tickets(customer, status=Status.SOLVED)) == [old]
     assert list(selectors.customer_tickets(customer, query="deposit")) == [old]
     assert list(selectors.customer_tickets(customer, query=new.reference.lower())) == [new]
+
+
+def test_customers_find_their_requests_by_txid_and_only_their_own(
+    open_request, customer, other_customer, withdrawal, withdrawal_values
+):
+    mine = open_request(category=withdrawal, fields=withdrawal_values, subject="USDT")
+    open_request(requester=other_customer, category=withdrawal, fields=withdrawal_values)
+    open_request(subject="Something else")
+    assert list(selectors.customer_tickets(customer, query=TRON_TXID.upper())) == [mine]
+    assert list(selectors.customer_tickets(customer, query="usdt")) == [mine]
 
 
 # Inbox -------------------------------------------------------------------------------
@@ -232,6 +245,78 @@ def test_inbox_costs_the_same_queries_for_10_and_50_rows(
     assert page(10) == page(50) <= 3
     with django_assert_max_num_queries(3):
         list(selectors.agent_inbox(user, view="team", query=TRON_TXID)[:50])
+
+
+class TestSidebarCounts:
+    @pytest.mark.parametrize("persona", ["agent_in_wallet", "other_team_agent", "supervisor"])
+    def test_each_count_is_the_length_of_its_list(self, request, inbox, persona):
+        user = request.getfixturevalue(persona)
+        counts = selectors.inbox_counts(user)
+        for view in selectors.InboxView:
+            if view != selectors.InboxView.ALL:
+                assert counts.views[view] == selectors.agent_inbox(user, view=view).count(), view
+        active = selectors.agent_inbox(user, view="all", status="active")
+        for team, count in counts.teams:
+            assert count == active.filter(team=team).count()
+        assert {team for team, _n in counts.teams} == {t.team for t in active if t.team}
+        assert sum(n for _category, n in counts.categories) == active.count()
+
+    def test_four_queries_whatever_the_queue(
+        self, inbox, agent_in_wallet, wallet_team, withdrawal, django_assert_num_queries
+    ):
+        """Memberships, one grouped pass over the active requests, teams, categories."""
+        # Permissions cached on the user, as within a request.
+        assert agent_in_wallet.has_perm("tickets.work_tickets")
+        with django_assert_num_queries(4):
+            before = selectors.inbox_counts(agent_in_wallet)
+        TicketFactory.create_batch(20, category=withdrawal, team=wallet_team)
+        with django_assert_num_queries(4):
+            after = selectors.inbox_counts(agent_in_wallet)
+        assert after.views["unassigned"] == before.views["unassigned"] + 20
+
+
+class TestPaginator:
+    """Pages of TicketPaginator hold exactly what slicing the sorted list would."""
+
+    @pytest.fixture
+    def many(self, customer, wallet_team, withdrawal, agent_in_wallet):
+        now = timezone.now()
+        for index in range(23):
+            TicketFactory(
+                requester=customer,
+                category=withdrawal,
+                team=wallet_team,
+                assignee=agent_in_wallet if index % 3 else None,
+                priority=[Priority.LOW, Priority.NORMAL, Priority.URGENT][index % 3],
+                # Ties on purpose: the primary key decides between them.
+                created_at=now - datetime.timedelta(hours=index // 2),
+                updated_at=now - datetime.timedelta(minutes=index % 4),
+            )
+
+    @pytest.mark.parametrize("sort", ["priority", "age", "updated"])
+    def test_pages_match_slices_of_the_sorted_list(self, many, supervisor, sort):
+        tickets = selectors.agent_inbox(supervisor, view="all", sort=sort)
+        expected = list(tickets)
+        paginator = selectors.TicketPaginator(tickets, 5, orphans=3)
+        pages = [list(paginator.page(number)) for number in paginator.page_range]
+        assert [len(page) for page in pages] == [5, 5, 5, 8]
+        assert [ticket for page in pages for ticket in page] == expected
+
+    def test_one_query_per_page_with_related_rows_joined(
+        self, many, agent_in_wallet, django_assert_num_queries
+    ):
+        tickets = selectors.agent_inbox(agent_in_wallet, view="all")
+        paginator = selectors.TicketPaginator(tickets, 10)
+        assert paginator.count == 23
+        with django_assert_num_queries(1):
+            rows = list(paginator.get_page(2))
+            shown = [(t.requester.email, t.category.name, t.team.name, t.assignee) for t in rows]
+        assert len(shown) == 10
+
+    def test_an_empty_list_has_one_empty_page(self, supervisor, django_assert_num_queries):
+        paginator = selectors.TicketPaginator(selectors.agent_inbox(supervisor), 10)
+        with django_assert_num_queries(1):  # the count
+            assert list(paginator.get_page(3)) == []
 
 
 # Timeline ----------------------------------------------------------------------------

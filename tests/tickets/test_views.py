@@ -698,6 +698,24 @@ def test_my_requests_query_count_does_not_grow_with_the_list(
     assert response.context["page"].paginator.count == 30
 
 
+@pytest.mark.parametrize(
+    "params", [{}, {"status": "active"}, {"status": "waiting"}, {"q": "withdrawal"}]
+)
+def test_my_requests_costs_seven_queries_for_one_row_or_a_full_page(
+    signed_in, customer, general, params, django_assert_num_queries
+):
+    """Session, user, count, page, the waiting count, and permissions (2, for the menu)."""
+    make = {"requester": customer, "category": general, "status": Status.WAITING}
+    TicketFactory(subject="USDT withdrawal", **make)
+    with django_assert_num_queries(7) as one:
+        signed_in.get(LIST_URL, params)
+    assert len(one.captured_queries) == 7
+    TicketFactory.create_batch(25, subject="Another withdrawal", **make)
+    with django_assert_num_queries(7):
+        response = signed_in.get(LIST_URL, params)
+    assert len(response.context["page"].object_list) == 20
+
+
 def test_my_requests_is_paginated(signed_in, customer, general):
     TicketFactory.create_batch(25, requester=customer, category=general)
     page = signed_in.get(LIST_URL, {"status": "active"}).content.decode()

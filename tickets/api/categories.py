@@ -86,9 +86,8 @@ class CategoryListView(GenericAPIView):
     def get(self, request: Request) -> Response:
         language = request.query_params.get("lang") or get_language()
         if language not in LANGUAGE_CODES:
-            raise exceptions.ValidationError(
-                {"lang": [_("Choose a language: %(codes)s.") % {"codes": ", ".join(LANGUAGE_CODES)}]}
-            )
+            message = _("Choose a language: %(codes)s.") % {"codes": ", ".join(LANGUAGE_CODES)}
+            raise exceptions.ValidationError({"lang": [message]})
         categories = selectors.active_categories().order_by("position", "pk")
         serializer = RequestCategorySerializer(
             categories, many=True, context={"language": language}

@@ -57,6 +57,7 @@ CREATE_INPUTS = frozenset({"category", "subject", "description", "language", "at
 
 
 class TicketPagination(PageNumberPagination):
+    django_paginator_class = selectors.TicketPaginator
     page_size_query_param = "page_size"
     max_page_size = s.MAX_PAGE_SIZE
 
@@ -371,7 +372,7 @@ class CustomerTicketViewSet(TicketViewSetBase):
         params = _valid(s.CustomerListParamsSerializer, request.query_params)
         tickets = selectors.customer_tickets(
             request.user, status=params.get("status"), query=params.get("q", "")
-        ).order_by("-updated_at", "-pk")
+        )
         page = self.paginate_queryset(tickets)
         return self.get_paginated_response(s.CustomerTicketSerializer(page, many=True).data)
 
