@@ -67,6 +67,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Form choices iterate querysets with .iterator(): on PostgreSQL each would
+    # open a server-side cursor (three round trips) for a few dozen rows. Off is
+    # also what a transaction-pooling PgBouncer in front of the database needs.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # REDIS: one URL switches the cache, the Celery broker and the channel layer.
