@@ -274,7 +274,7 @@ class CustomerListParamsSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=QUERY_MAX_LENGTH,
-        help_text="A reference, or words in the subject.",
+        help_text="A reference, a TXID, or words in the subject.",
     )
 
 
