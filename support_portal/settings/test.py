@@ -38,6 +38,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:": tests that start a real worker or daphne in a
     # child process must see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+else:
+    # Named explicitly: a daphne child (channels.testing) prefixes "test_" to the
+    # database name unless the test name is set, and by then the name already has it.
+    DATABASES["default"]["TEST"] = {"NAME": "test_" + DATABASES["default"]["NAME"]}
 
 if not REDIS_URL:
     CACHES = {
