@@ -34,12 +34,21 @@ LANGUAGE_SUFFIXES = {"zh-hans": "zh_hans", "en": "en", "ja": "ja", "ko": "ko"}
 FALLBACK_LANGUAGE = "en"
 
 
+class LocalizedMixin:
+    """`<field>_<language suffix>` columns read in a given language, English as fallback."""
+
+    def _localized(self, field: str, language: str | None = None) -> str:
+        suffix = LANGUAGE_SUFFIXES.get(language or get_language() or "")
+        value = getattr(self, f"{field}_{suffix}", "") if suffix else ""
+        return value or getattr(self, f"{field}_{LANGUAGE_SUFFIXES[FALLBACK_LANGUAGE]}")
+
+
 class CategoryQuerySet(models.QuerySet):
     def top_level(self) -> CategoryQuerySet:
         return self.filter(parent__isnull=True)
 
 
-class Category(models.Model):
+class Category(LocalizedMixin, models.Model):
     """A help-center category (top level) or section (its child): two levels at most."""
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -93,11 +102,6 @@ class Category(models.Model):
                 raise ValidationError(
                     {"parent": _("A category with sections cannot become a section.")}
                 )
-
-    def _localized(self, field: str, language: str | None = None) -> str:
-        suffix = LANGUAGE_SUFFIXES.get(language or get_language() or "")
-        value = getattr(self, f"{field}_{suffix}", "") if suffix else ""
-        return value or getattr(self, f"{field}_{LANGUAGE_SUFFIXES[FALLBACK_LANGUAGE]}")
 
     @property
     def name(self) -> str:

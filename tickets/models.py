@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from helpcenter.models import FALLBACK_LANGUAGE, LANGUAGE_SUFFIXES
+from helpcenter.models import LocalizedMixin
 from tickets.lifecycle import ACTIVE_STATUSES, Status
 
 # No 0/O, 1/I/L: customers read references out over chat and the phone.
@@ -63,15 +63,6 @@ class Channel(models.TextChoices):
 class Rating(models.TextChoices):
     GOOD = "good", _("Good")
     BAD = "bad", _("Bad")
-
-
-class LocalizedMixin:
-    """`<field>_<language suffix>` columns read in a given language, English as fallback."""
-
-    def _localized(self, field: str, language: str | None = None) -> str:
-        suffix = LANGUAGE_SUFFIXES.get(language or get_language() or "")
-        value = getattr(self, f"{field}_{suffix}", "") if suffix else ""
-        return value or getattr(self, f"{field}_{LANGUAGE_SUFFIXES[FALLBACK_LANGUAGE]}")
 
 
 class Team(LocalizedMixin, models.Model):
