@@ -73,7 +73,9 @@ def test_customer_files_agent_answers_customer_rates(new_context, asgi_url, peop
     row.get_by_role("link", name="USDT withdrawal has not arrived").click()
     thumbnail = agent.get_by_role("link", name="wallet-history.png").locator("img")
     expect(thumbnail).to_be_visible()
-    assert thumbnail.evaluate("image => image.complete && image.naturalWidth > 0")
+    # The thumbnail loads lazily: wait for it to arrive, then check it decoded.
+    expect(thumbnail).to_have_js_property("complete", True)
+    assert thumbnail.evaluate("image => image.naturalWidth > 0")
     explorer = agent.get_by_role("link", name=re.compile(r"^View on explorer \(Transaction ID"))
     expect(explorer).to_have_attribute("href", re.compile(TRON_TXID))
     agent.get_by_label("Message").fill(

@@ -146,7 +146,9 @@ def test_customer_files_a_withdrawal_request_and_follows_it_to_a_rating(
     expect(page.get_by_role("heading", level=1)).to_have_text("withdrawal not received")
     screenshot = page.get_by_role("img", name="withdrawal-screenshot.png")
     expect(screenshot).to_be_visible()
-    assert screenshot.evaluate("image => image.complete && image.naturalWidth > 0")
+    # The thumbnail loads lazily: wait for it to arrive, then check it decoded.
+    expect(screenshot).to_have_js_property("complete", True)
+    assert screenshot.evaluate("image => image.naturalWidth > 0")
     expect(page.get_by_role("complementary", name="About this request")).to_contain_text(TRON_TXID)
 
     page.get_by_label("Your reply").fill("Any news? It is still missing.")
