@@ -95,6 +95,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
     )
     email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
+    # Confirmations, replies and status changes always go out; this turns off the
+    # rest (reminders and similar nudges), see tickets.notifications.
+    wants_optional_emails = models.BooleanField(
+        _("reminders and other optional emails"), default=True
+    )
     is_staff = models.BooleanField(
         _("staff status"),
         default=False,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.models import validate_time_zone
 from helpcenter.models import LocalizedMixin
 from tickets.lifecycle import ACTIVE_STATUSES, Status
 
@@ -377,6 +378,38 @@ class Ticket(models.Model):
     rating_comment = models.TextField(_("rating comment"), max_length=2000, blank=True)
     # The first rating: a rating may be changed within the reopen window after it.
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    # When `status` last changed: how long a request has waited on the customer
+    # (reminders, auto-solve) or been solved (auto-close).
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    # Other addresses on the email thread that created the request; their replies
+    # are accepted on it (tickets.mail_ingest).
+    cc_emails = models.JSONField(_("CC addresses"), default=list, blank=True)
+
+    # SLA (tickets.sla): the policy that applied and the deadlines it gives, kept
+    # current by the services on every event that affects them. A deadline is None
+    # while its clock does not run (no target, met, or paused waiting on the customer).
+    sla_policy = models.ForeignKey(
+        "SlaPolicy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("SLA policy"),
+    )
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    next_response_due_at = models.DateTimeField(_("next response due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    # The earliest running deadline, and when its warning threshold is reached:
+    # what the inbox sorts on and the sweeper looks for.
+    sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
+    sla_warn_at = models.DateTimeField(_("SLA at risk from"), null=True, blank=True)
+    # Reporting: working time taken, pauses excluded, once known.
+    first_response_seconds = models.PositiveIntegerField(
+        _("first response time (s)"), null=True, blank=True
+    )
+    resolution_seconds = models.PositiveIntegerField(
+        _("resolution time (s)"), null=True, blank=True
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -416,6 +449,11 @@ class Ticket(models.Model):
                 fields=["requester", "-updated_at", "-id"], name="ticket_requester_updated"
             ),
             models.Index(fields=["requester", "status"], name="ticket_requester_status"),
+            # The SLA sweep and the "time to breach" sort.
+            models.Index(fields=["sla_due_at"], name="ticket_sla_due"),
+            models.Index(fields=["sla_warn_at"], name="ticket_sla_warn"),
+            # Automations: waiting or solved for longer than N days.
+            models.Index(fields=["status", "status_changed_at"], name="ticket_status_age"),
         ]
 
     def __str__(self) -> str:
@@ -561,6 +599,10 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     FOLLOW_UP = "follow_up", _("Follow-up request opened")
     RATED = "rated", _("Rated")
+    SLA_WARNING = "sla_warning", _("Response time at risk")
+    SLA_BREACH = "sla_breach", _("Response time missed")
+    REMINDER = "reminder", _("Reminder sent")
+    EMAIL_IGNORED = "email_ignored", _("Automatic email not answered")
 
 
 class TicketEvent(models.Model):
@@ -668,3 +710,296 @@ class Macro(models.Model):
         return _PLACEHOLDER_RE.sub(
             lambda match: values.get(match.group(1), match.group(0)), self.body
         )
+
+
+# Email notifications (outbox) ---------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    TICKET_CREATED = "ticket_created", _("Request received")
+    AGENT_REPLY = "agent_reply", _("Reply from support")
+    WAITING = "waiting", _("Waiting on you")
+    SOLVED = "solved", _("Request solved")
+    CLOSED = "closed", _("Request closed")
+    REMINDER = "reminder", _("Reminder")
+    SLA_WARNING = "sla_warning", _("Response time at risk")
+    SLA_BREACH = "sla_breach", _("Response time missed")
+    ASSIGNED = "assigned", _("Request assigned")
+    EMAIL_REFUSED = "email_refused", _("Email not accepted")
+    EMAIL_TOO_LARGE = "email_too_large", _("Email too large")
+    OUT_OF_HOURS = "out_of_hours", _("Outside support hours")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class Notification(models.Model):
+    """One email to send: the outbox row written in the same transaction as its cause.
+
+    A task sends it after the commit and marks it sent; a beat task re-queues
+    rows still pending after their `next_attempt_at` (broker down, worker
+    killed). A sender claims a row with a conditional UPDATE (pending → sending,
+    with a lease in `claimed_until`) so two workers never send it both.
+    See tickets.notifications.
+    """
+
+    Kind = NotificationKind
+    Status = NotificationStatus
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    # Set when there is no account (a polite refusal to an unknown sender).
+    to_email = models.EmailField(_("to"), blank=True)
+    language = models.CharField(max_length=10, choices=language_choices, default="en")
+    context = models.JSONField(default=dict, blank=True)
+    # Makes "once per cause" a database rule: e.g. one SLA warning per ticket,
+    # target and deadline, one reminder per waiting period.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=NotificationStatus, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # The RFC 5322 Message-ID the email went out with: replies quote it.
+    email_message_id = models.CharField(max_length=250, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+            models.Index(fields=["ticket", "created_at"], name="notification_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.to_email or self.recipient_id}"
+
+
+# Incoming email -----------------------------------------------------------------------
+
+
+class InboundStatus(models.TextChoices):
+    REPLY = "reply", _("Added to a request")
+    NEW_TICKET = "new_ticket", _("Opened a request")
+    IGNORED = "ignored", _("Recorded, not answered (automatic mail)")
+    REFUSED = "refused", _("Refused")
+    TOO_LARGE = "too_large", _("Too large")
+    QUARANTINED = "quarantined", _("Quarantined")
+
+
+class InboundSource(models.TextChoices):
+    COMMAND = "command", _("Command")
+    IMAP = "imap", _("IMAP")
+    HTTP = "http", _("HTTP")
+
+
+def _inbound_name(instance: InboundEmail, filename: str) -> str:
+    return f"inbound/{instance.received_at:%Y/%m}/{uuid.uuid4().hex}.eml"
+
+
+class InboundEmail(models.Model):
+    """Every email received, whatever became of it (tickets.mail_ingest).
+
+    `email_message_id` is unique: the same email delivered twice (an IMAP retry, a
+    provider re-posting) is imported once. The raw message is kept in private
+    storage for agents and for re-processing a quarantined one.
+    """
+
+    Status = InboundStatus
+    Source = InboundSource
+
+    email_message_id = models.CharField(max_length=250, unique=True)
+    source = models.CharField(max_length=10, choices=InboundSource)
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    raw = models.FileField(upload_to=_inbound_name, max_length=200, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=InboundStatus)
+    reason = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_emails"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_emails"
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("incoming email")
+        verbose_name_plural = _("incoming emails")
+        indexes = [models.Index(fields=["status", "-received_at"], name="inbound_status")]
+
+    def __str__(self) -> str:
+        return self.email_message_id
+
+
+# SLA ----------------------------------------------------------------------------------
+
+
+class SlaCalendar(models.Model):
+    """When SLA clocks run: a weekly schedule in a time zone, minus holidays.
+
+    `weekly` has the shape tickets.sla_calendar.BusinessCalendar.from_spec
+    reads: {"mon": [["09:00", "18:00"]], ...}; an empty mapping would mean no
+    working time, so a 7×24 desk uses no calendar at all.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    weekly = models.JSONField(_("weekly hours"), default=dict)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business hours")
+        verbose_name_plural = _("business hours")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaHoliday(models.Model):
+    calendar = models.ForeignKey(SlaCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="one_holiday_per_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class SlaPolicy(models.Model):
+    """Response-time targets for the requests matching its conditions.
+
+    Policies are tried by `position`; the first whose conditions all match
+    applies (an empty condition matches anything). A target left empty is
+    not tracked.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sort order", "order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority, null=True, blank=True
+    )
+    category = models.ForeignKey(
+        TicketCategory,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        verbose_name=_("category"),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        verbose_name=_("team"),
+    )
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response (minutes)"), null=True, blank=True
+    )
+    next_response_minutes = models.PositiveIntegerField(
+        _("next response (minutes)"), null=True, blank=True
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution (minutes)"), null=True, blank=True
+    )
+    calendar = models.ForeignKey(
+        SlaCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policies",
+        verbose_name=_("business hours"),
+        help_text=_("Leave empty for round-the-clock (7×24) targets."),
+    )
+    warn_at_percent = models.PositiveSmallIntegerField(
+        _("at risk at (% of target used)"), default=75
+    )
+    escalate_on_breach = models.BooleanField(
+        _("raise the priority one level on a breach"), default=False
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaTarget(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    NEXT_RESPONSE = "next_response", _("Next response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class SlaStage(models.TextChoices):
+    WARNING = "warning", _("At risk")
+    BREACH = "breach", _("Breached")
+
+
+class SlaMilestone(models.Model):
+    """A target of one request reached "at risk" or "breached", recorded once.
+
+    Unique per request, target, stage and deadline: a duplicate beat or a
+    restarted worker cannot record (or notify) it twice, while a new
+    next-response deadline after a later customer reply gets its own rows.
+    Also the breach history for reporting.
+    """
+
+    Target = SlaTarget
+    Stage = SlaStage
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_milestones")
+    target = models.CharField(max_length=20, choices=SlaTarget)
+    stage = models.CharField(max_length=10, choices=SlaStage)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "target", "stage", "due_at"], name="one_sla_milestone"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.target} {self.stage}"

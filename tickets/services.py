@@ -165,7 +165,7 @@ def _ensure_open_for_changes(ticket: Ticket) -> None:
 
 
 def _status_changes(ticket: Ticket, to_status: str, now) -> dict[str, Any]:
-    changes: dict[str, Any] = {"status": to_status}
+    changes: dict[str, Any] = {"status": to_status, "status_changed_at": now}
     if to_status == Status.SOLVED:
         changes["solved_at"] = now
     elif to_status == Status.CLOSED:
@@ -293,6 +293,7 @@ def _open(
         follow_up_of=follow_up_of,
         created_at=now,
         updated_at=now,
+        status_changed_at=now,
         last_customer_reply_at=now,
     )
     route_ticket(ticket)
