@@ -25,3 +25,13 @@ def ticket_confirmation_send(ticket_id: int) -> None:
     )
     if ticket is not None:
         send_ticket_confirmation(ticket)
+
+
+@shared_task(name="tickets.automations_run", ignore_result=True)
+def automations_run() -> None:
+    """Reminders, auto-solve and auto-close that are due now (idempotent)."""
+    from django.utils import timezone
+
+    from tickets.automations import automations_run as run
+
+    run(now=timezone.now())

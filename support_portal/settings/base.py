@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "helpcenter.search_index_refresh",
         "schedule": 30 * 60.0,
     },
+    # Reminders, auto-solve and auto-close of requests (tickets.automations).
+    "tickets-automations": {
+        "task": "tickets.automations_run",
+        "schedule": env.float("TICKET_AUTOMATION_INTERVAL", default=5 * 60.0),
+    },
 }
 # How stale the heartbeat may be before /healthz reports the worker down.
 CELERY_HEARTBEAT_MAX_AGE = env.int("CELERY_HEARTBEAT_MAX_AGE", default=60)
@@ -458,3 +463,17 @@ TICKET_ATTACHMENTS_PER_MESSAGE = 5
 # {"ERC20": "https://etherscan.io/tx/{txid}"} or
 # {"ERC20": {"tx": "…/tx/{txid}", "address": "…/address/{address}"}}.
 TICKET_EXPLORER_URLS = env.json("TICKET_EXPLORER_URLS", default={})
+
+# AUTOMATIONS (tickets.automations)
+# ------------------------------------------------------------------------------
+# Waiting on the customer: one reminder after N days, solved by the system after M.
+TICKET_REMIND_AFTER_DAYS = env.float("TICKET_REMIND_AFTER_DAYS", default=3)
+TICKET_AUTO_SOLVE_AFTER_DAYS = env.float("TICKET_AUTO_SOLVE_AFTER_DAYS", default=7)
+# Solved requests are closed by the system this many days after being solved.
+TICKET_AUTO_CLOSE_AFTER_DAYS = env.float("TICKET_AUTO_CLOSE_AFTER_DAYS", default=7)
+# At most this many requests per step and run; the rest wait for the next run.
+TICKET_AUTOMATION_BATCH = env.int("TICKET_AUTOMATION_BATCH", default=500)
+# The name of an SLA calendar (admin, "Business hours") holding support's hours:
+# email arriving outside them is answered with the time support opens. Empty:
+# support answers round the clock and sends no such reply.
+SUPPORT_HOURS_CALENDAR = env.str("SUPPORT_HOURS_CALENDAR", default="")
