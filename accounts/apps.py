@@ -14,7 +14,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from accounts.caching import connect_signals
+
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.roles_sync")
+        connect_signals()
 
 
 def _sync_roles_after_migrate(sender, using="default", **kwargs) -> None:

@@ -132,10 +132,17 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["display_name", "preferred_language", "time_zone"]
+        fields = ["display_name", "preferred_language", "time_zone", "wants_optional_emails"]
         labels = {
             "display_name": _("Name shown to support"),
             "preferred_language": _("Language for pages and emails"),
+            "wants_optional_emails": _("Email me reminders and other optional messages"),
+        }
+        help_texts = {
+            "wants_optional_emails": _(
+                "Confirmations of your requests, answers from support and status changes "
+                "are always emailed."
+            ),
         }
 
 

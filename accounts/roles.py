@@ -75,6 +75,13 @@ _SUPERVISOR_PERMISSIONS = _AGENT_PERMISSIONS | {
     "tickets.add_macro",
     "tickets.change_macro",
     "tickets.delete_macro",
+    # What was emailed (and "Retry now"), what was received, and the SLA rules.
+    "tickets.view_notification",
+    "tickets.change_notification",
+    "tickets.view_inboundemail",
+    "tickets.view_slapolicy",
+    "tickets.view_slacalendar",
+    "tickets.view_slaholiday",
 }
 
 ROLE_PERMISSIONS: dict[Role, set[str] | None] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, Permission
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -61,6 +62,29 @@ def user_register(
     return user
 
 
+def user_create_from_email(
+    *, email: str, display_name: str = "", preferred_language: str = "en"
+) -> User:
+    """Create an unverified customer account for someone who wrote to support by email.
+
+    The account has no usable password, so nobody can sign in with it, and
+    no verification email is sent: a From address proves nothing (anyone can
+    forge one), and mail the person did not ask for would be spam. Their
+    requests are answered by email; to use the website they ask for a
+    password-reset link ("Forgot your password?"), which only the mailbox's
+    owner receives. Raises IntegrityError when the address already has an account.
+    """
+    with transaction.atomic():
+        user = _create_user_with_unique_uid(
+            email=email,
+            password=None,
+            display_name=display_name.strip(),
+            preferred_language=preferred_language,
+        )
+        user_set_role(user=user, role=Role.CUSTOMER)
+    return user
+
+
 def _create_user_with_unique_uid(**fields) -> User:
     # A 9-digit random UID collides rarely; retry instead of failing sign-up.
     for _attempt in range(5):
@@ -95,10 +119,11 @@ def user_request_password_reset(*, email: str) -> None:
     """Queue a password-reset email if an active account uses `email`.
 
     Says nothing about whether it does, so the form cannot reveal who has an account.
+    An account without a password (opened by emailing support, see
+    `user_create_from_email`) gets the link too: that is how its owner claims it.
     """
     for user in User.objects.filter(email__iexact=email.strip(), is_active=True):
-        if user.has_usable_password():
-            account_email_send.delay_on_commit(user.pk, "password_reset")
+        account_email_send.delay_on_commit(user.pk, "password_reset")
 
 
 def user_update_profile(
@@ -107,14 +132,49 @@ def user_update_profile(
     display_name: str,
     preferred_language: str,
     time_zone: str,
+    wants_optional_emails: bool | None = None,
 ) -> User:
-    """Save the fields a user may edit on their own profile."""
+    """Save the fields a user may edit on their own profile (None: leave as it is)."""
     user.display_name = display_name.strip()
     user.preferred_language = preferred_language
     user.time_zone = time_zone
+    if wants_optional_emails is not None:
+        user.wants_optional_emails = wants_optional_emails
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["display_name", "preferred_language", "time_zone"])
+    user.save(
+        update_fields=["display_name", "preferred_language", "time_zone", "wants_optional_emails"]
+    )
     return user
+
+
+_UNSUBSCRIBE_SALT = "accounts.unsubscribe-optional-emails"
+
+
+def user_unsubscribe_token(user: User) -> str:
+    """A signed token for the unsubscribe link in optional emails.
+
+    It never expires: a link in an old email must still work. It names the
+    account by its public UID and can do one thing only, turn optional emails off.
+    """
+    return signing.dumps(user.uid, salt=_UNSUBSCRIBE_SALT)
+
+
+def user_for_unsubscribe_token(token: str) -> User | None:
+    """The active account a token was issued to, or None if it is forged or unknown."""
+    try:
+        uid = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return User.objects.filter(uid=str(uid), is_active=True).first()
+
+
+def user_turn_off_optional_emails(*, user: User) -> bool:
+    """Stop reminders and other optional emails; return False if they already were off."""
+    updated = User.objects.filter(pk=user.pk, wants_optional_emails=True).update(
+        wants_optional_emails=False
+    )
+    user.wants_optional_emails = False
+    return bool(updated)
 
 
 def user_set_language(*, user: User, language: str) -> None:

@@ -14,7 +14,8 @@ from django.urls import reverse, reverse_lazy, translate_url
 from django.utils import translation
 from django.utils.translation import get_language_from_path
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from accounts import services, throttling
@@ -177,6 +178,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The link reached the mailbox: the address is proven (and an account
+        # opened by email is now claimed by its owner).
+        services.user_verify_email(user=form.user)
+        return response
+
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change_form.html"
@@ -197,12 +205,44 @@ def profile(request: HttpRequest) -> HttpResponse:
             display_name=data["display_name"],
             preferred_language=data["preferred_language"],
             time_zone=data["time_zone"],
+            wants_optional_emails=data["wants_optional_emails"],
         )
         with translation.override(user.preferred_language):
             messages.success(request, _("Your profile has been saved."))
             target = reverse("accounts:profile")
         return _remember_language(HttpResponseRedirect(target), user.preferred_language)
     return render(request, "accounts/profile.html", {"form": form})
+
+
+def _masked(email: str) -> str:
+    """li.wei@example.com → li***@example.com: enough to recognise, not to harvest."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:2]}***@{domain}"
+
+
+@login_not_required
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Turn optional emails off from the link in one, without signing in.
+
+    GET only asks: mail scanners open links by themselves, and that must not
+    unsubscribe anyone. The button, or a mail client's own one-click
+    "unsubscribe" (RFC 8058, a POST to this address), does it. The signed
+    token is the credential, hence no CSRF token: a forged POST would need
+    it, and could only turn reminders off.
+    """
+    subscriber = services.user_for_unsubscribe_token(token)
+    if subscriber is None:
+        return render(request, "accounts/unsubscribe_invalid.html", status=400)
+    done = request.method == "POST"
+    if done:
+        services.user_turn_off_optional_emails(user=subscriber)
+    return render(
+        request,
+        "accounts/unsubscribe.html",
+        {"done": done, "masked_email": _masked(subscriber.email)},
+    )
 
 
 @login_not_required

@@ -83,6 +83,16 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """End every test in the default language: a page or email rendered in another
+    language must not leak it into the next test."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on loopback; Django's mail goes to it for this test."""

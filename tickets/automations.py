@@ -39,6 +39,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.sla import business_calendar
 from tickets.sla_calendar import BusinessCalendar, add_working_time, working_time_between
 
 logger = logging.getLogger(__name__)
@@ -155,17 +156,11 @@ def support_hours() -> BusinessCalendar | None:
     name = settings.SUPPORT_HOURS_CALENDAR
     if not name:
         return None
-    calendar = SlaCalendar.objects.prefetch_related("holidays").filter(name=name).first()
+    calendar = SlaCalendar.objects.filter(name=name).first()
     if calendar is None:
         logger.warning("SUPPORT_HOURS_CALENDAR names no calendar: %r", name)
         return None
-    return BusinessCalendar.from_spec(
-        {
-            "time_zone": calendar.time_zone,
-            "weekly": calendar.weekly,
-            "holidays": [holiday.date.isoformat() for holiday in calendar.holidays.all()],
-        }
-    )
+    return business_calendar(calendar)
 
 
 def next_opening(calendar: BusinessCalendar, now: datetime.datetime) -> datetime.datetime | None:

@@ -7,12 +7,16 @@ version), and their ValidationErrors are shown on the same forms.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.caching import ENTRY_SECONDS, auth_version
 from accounts.models import User
 from tickets import networks
 from tickets.lifecycle import Status
@@ -25,7 +29,7 @@ from tickets.models import (
     TicketCategory,
     TicketField,
 )
-from tickets.selectors import ACTIVE, InboxSort, InboxView
+from tickets.selectors import ACTIVE, InboxSort, InboxView, inbox_default_sort
 
 PAGE_SIZES = (25, 50, 100)
 BULK_LIMIT = 100
@@ -40,19 +44,41 @@ def agents() -> QuerySet[User]:
     grants = Permission.objects.filter(codename="work_tickets", content_type__app_label="tickets")
     via_group = User.groups.through.objects.filter(group__permissions__in=grants)
     via_user = User.user_permissions.through.objects.filter(permission__in=grants)
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(pk__in=via_group.values("user_id")) | Q(pk__in=via_user.values("user_id")))
-        .order_by("display_name", "email")
-    )
+    # One set of keys (a UNION), not an OR of two conditions: PostgreSQL serves
+    # an OR of subqueries by scanning every user.
+    keys = via_group.values("user_id").union(via_user.values("user_id"))
+    return User.objects.filter(is_active=True, pk__in=keys).order_by("display_name", "email")
 
 
-def offer_agents(field: forms.ModelChoiceField, users: list[User]) -> None:
-    """Render `field` from an already fetched list of agents (the inbox shows it twice).
+def agent_choices() -> list[tuple[int, str]]:
+    """The pk and name of each of `agents()`, as the inbox's assignee lists offer them.
 
-    Validation still looks the chosen agent up in the field's queryset.
+    Kept in the cache until a user, group or permission changes
+    (`accounts.caching`): the inbox shows the list on every page.
     """
-    field.choices = [("", field.empty_label), *((user.pk, user.get_full_name()) for user in users)]
+    key = f"tickets:agent-choices:{auth_version()}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = [(user.pk, user.get_full_name()) for user in agents()]
+        cache.set(key, choices, ENTRY_SECONDS)
+    return choices
+
+
+def offer_agents(field: forms.ModelChoiceField, choices: list[tuple[int, str]]) -> None:
+    """Offer the agents of `agent_choices()` in `field` and accept exactly those."""
+    field.queryset = User.objects.filter(pk__in=[pk for pk, _name in choices])
+    field.choices = [("", field.empty_label), *choices]
+
+
+def offer(field: forms.ModelChoiceField, objects: Iterable[Model]) -> None:
+    """Offer already fetched `objects` in `field`, which then renders without a query.
+
+    A chosen value is still looked up in the field's queryset.
+    """
+    field.choices = [
+        ("", field.empty_label),
+        *((obj.pk, field.label_from_instance(obj)) for obj in objects),
+    ]
 
 
 def assignable_agents(ticket: Ticket, user: User) -> QuerySet[User]:
@@ -120,8 +146,25 @@ class InboxFilterForm(forms.Form):
         choices=[(size, str(size)) for size in PAGE_SIZES],
     )
 
-    def __init__(self, *args, agent_list: list[User] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        agent_list: list[tuple[int, str]] | None = None,
+        teams: list[Team] | None = None,
+        categories: list[TicketCategory] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        if self.is_bound and not self.data.get("sort"):
+            # The sort list shows the order in effect, the view's own when none was
+            # chosen: "Apply" must not quietly re-sort "at risk" by priority.
+            self.data = self.data.copy()
+            self.data["sort"] = inbox_default_sort(self.data.get("view", ""))
+        # The inbox has fetched the teams and categories already (its rows name them).
+        if teams is not None:
+            offer(self.fields["team"], teams)
+        if categories is not None:
+            offer(self.fields["category"], categories)
         self.fields["status"].choices = [
             *_blank(_("Any status")),
             (ACTIVE, _("Active (new, open or waiting)")),
@@ -129,8 +172,9 @@ class InboxFilterForm(forms.Form):
         ]
         self.fields["priority"].choices = [*_blank(_("Any priority")), *Priority.choices]
         self.fields["language"].choices = [*_blank(_("Any language")), *settings.LANGUAGES]
-        self.fields["assignee"].queryset = agents()
-        if agent_list is not None:
+        if agent_list is None:
+            self.fields["assignee"].queryset = agents()
+        else:
             offer_agents(self.fields["assignee"], agent_list)
 
     def clean_q(self) -> str:
@@ -138,9 +182,6 @@ class InboxFilterForm(forms.Form):
 
     def clean_view(self) -> str:
         return self.cleaned_data["view"] or InboxView.MINE
-
-    def clean_sort(self) -> str:
-        return self.cleaned_data["sort"] or InboxSort.PRIORITY
 
 
 class ReferencesField(forms.Field):
@@ -196,11 +237,12 @@ class BulkForm(forms.Form):
     )
     status = forms.ChoiceField(label=_("New status"), required=False, choices=())
 
-    def __init__(self, *args, agent_list: list[User] | None = None, **kwargs):
+    def __init__(self, *args, agent_list: list[tuple[int, str]] | None = None, **kwargs):
         kwargs.setdefault("auto_id", "id_bulk_%s")
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = agents()
-        if agent_list is not None:
+        if agent_list is None:
+            self.fields["assignee"].queryset = agents()
+        else:
             offer_agents(self.fields["assignee"], agent_list)
         self.fields["status"].choices = [*_blank(_("Choose a status")), *Status.choices]
 

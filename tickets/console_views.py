@@ -10,32 +10,61 @@ request's other open workspaces are told through `tickets.presence`.
 
 from __future__ import annotations
 
+import datetime
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import dateformat, timezone
+from django.utils.dateformat import re_escaped, re_formatchars
+from django.utils.formats import get_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.timesince import timesince
+from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.caching import load_cached_permissions
 from helpcenter.paging import with_neighbour_queries
 from tickets import console_forms as forms
 from tickets import presence, selectors, services
-from tickets.lifecycle import ActorKind, Status, allowed_transitions
-from tickets.models import FieldType, Priority, Team, Ticket, TicketCategory, TicketEvent
+from tickets.lifecycle import ACTIVE_STATUSES, ActorKind, Status, allowed_transitions
+from tickets.models import (
+    FieldType,
+    Priority,
+    SlaPolicy,
+    SlaStage,
+    SlaTarget,
+    Team,
+    Ticket,
+    TicketCategory,
+    TicketEvent,
+)
 from tickets.networks import explorer_address_url, explorer_tx_url
 from tickets.permissions import WORK_PERMISSION, actor_kind_for, tickets_workable_by
 
-agent_required = permission_required(WORK_PERMISSION, raise_exception=True)
+
+def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """403 without `tickets.work_tickets`; the user's permissions come from the cache."""
+    checked = permission_required(WORK_PERMISSION, raise_exception=True)(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        load_cached_permissions(request.user)
+        return checked(request, *args, **kwargs)
+
+    return wrapper
+
 
 OTHER_TICKETS_SHOWN = 10
 # How long an agent's sidebar counts are reused.
@@ -54,12 +83,17 @@ ATTACHMENT_THUMBNAIL_URL = "tickets:attachment_thumb"
 @agent_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    agent_list = list(forms.agents())
-    form = forms.InboxFilterForm(request.GET, agent_list=agent_list)
+    agent_list = forms.agent_choices()
+    teams, categories = list(Team.objects.all()), list(TicketCategory.objects.all())
+    form = forms.InboxFilterForm(
+        request.GET, agent_list=agent_list, teams=teams, categories=categories
+    )
     form.is_valid()  # Invalid filters are shown with their errors and ignored.
     data = form.cleaned_data
     view = data.get("view") or selectors.InboxView.MINE
-    sort = data.get("sort") or selectors.InboxSort.PRIORITY
+    sort = data.get("sort") or selectors.inbox_default_sort(view)
+    # One instant for the "at risk" list and the rows' countdowns, so they agree.
+    now = timezone.now()
     tickets = selectors.agent_inbox(
         request.user,
         view=view,
@@ -71,12 +105,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
         language=data.get("language") or None,
         query=data.get("q", ""),
         sort=sort,
+        now=now,
     )
     per_page = data.get("per_page") or forms.PAGE_SIZES[0]
     page = with_neighbour_queries(
         selectors.TicketPaginator(tickets, per_page).get_page(request.GET.get("page")), request
     )
-    page.object_list = _inbox_rows(page.object_list)
+    sla_texts = SlaTexts()
+    page.object_list = _inbox_rows(
+        page.object_list, teams=teams, categories=categories, now=now, sla_texts=sla_texts
+    )
     counts = _inbox_counts(request.user)
     # "By team" and "by category" are the active requests of one team or category.
     by = {"view": selectors.InboxView.ALL, "status": selectors.ACTIVE, "team": "", "category": ""}
@@ -101,7 +139,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 (category, count, _query(request, **{**by, "category": category.pk}))
                 for category, count in counts.categories
             ],
-            # The sortable columns; a "time to breach" sort arrives as an InboxSort member.
+            # The sortable columns.
             "sorts": {value: _query(request, sort=value) for value in selectors.InboxSort.values},
             "sort": sort,
             "urgent": Priority.URGENT,
@@ -109,6 +147,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 request.GET.get(name)
                 for name in ("q", "status", "priority", "team", "category", "assignee", "language")
             ),
+            "sla_texts": sla_texts.for_script(),
         },
     )
 
@@ -123,25 +162,233 @@ class Moment:
     since: str
 
 
-def _moment(value, now) -> Moment:
-    local = timezone.localtime(value)
-    return Moment(
-        local.isoformat(), date_format(local, "SHORT_DATETIME_FORMAT"), timesince(value, now)
-    )
+class _Unit:
+    """One of timesince()'s units ("%(num)d days"), translated once per count and page.
+
+    timesince() translates its units anew on every call: on a 100-row page,
+    about 400 translations of the same few strings.
+    """
+
+    def __init__(self, text) -> None:
+        self.text = text
+        self.translated: dict[int, str] = {}
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        count = values["num"]
+        if count not in self.translated:
+            self.translated[count] = self.text % values
+        return self.translated[count]
 
 
-def _inbox_rows(tickets) -> list[Ticket]:
-    """The page's requests, each given its workspace link and its two times.
+class _DateText:
+    """What `date:'SHORT_DATETIME_FORMAT'` prints, the format read once a page.
+
+    `dateformat.format()` reads its format string anew for every value, most
+    of its time: the same pieces are put together here from the same methods.
+    """
+
+    def __init__(self) -> None:
+        # (a DateFormat method, or None and the text between them)
+        self.pieces = [
+            (piece, "") if index % 2 else (None, re_escaped.sub(r"\1", piece))
+            for index, piece in enumerate(re_formatchars.split(get_format("SHORT_DATETIME_FORMAT")))
+            if piece
+        ]
+
+    def __call__(self, value: datetime.datetime) -> str:
+        formatter = dateformat.DateFormat(value)
+        return "".join(
+            str(getattr(formatter, method)()) if method else text for method, text in self.pieces
+        )
+
+
+def _moment(value, now, zone, date_text: _DateText, units: dict[str, _Unit]) -> Moment:
+    local = timezone.localtime(value, zone)
+    return Moment(local.isoformat(), date_text(local), timesince(value, now, time_strings=units))
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """A deadline as the console shows it (`tickets/console/_sla_clock.html`).
+
+    With `due_iso`, tickets-console.js counts `text` down by the browser's
+    clock and moves `state` on at `warn_iso` and `due_iso`; without
+    JavaScript the page keeps what was true when it was rendered.
+    """
+
+    state: str  # "ok", "at_risk", "breached", "paused" or "none" (a CSS class)
+    label: str  # the state in words, read before the time (visually hidden)
+    text: str  # "2 h 13 min", "overdue 12 min", "Paused — waiting on customer", "—"
+    due_iso: str = ""  # empty when no deadline runs: nothing to count down
+    warn_iso: str = ""  # empty when its warning point is not known
+
+
+def _deadline_state(
+    due: datetime.datetime, warn: datetime.datetime | None, now: datetime.datetime
+) -> str:
+    # As selectors.sla_state judges a running deadline, and tickets-console.js after it.
+    if due <= now:
+        return "breached"
+    return "at_risk" if warn is not None and warn <= now else "ok"
+
+
+def _script_iso(value: datetime.datetime) -> str:
+    # Milliseconds at most: the precision JavaScript's Date.parse() is specified for.
+    return value.isoformat(timespec="milliseconds")
+
+
+class SlaTexts:
+    """The countdowns' words in the active language, translated once a page.
+
+    tickets-console.js receives the same strings (`for_script`) and builds the
+    same text from them, so the page does not change when the script starts.
+    """
+
+    def __init__(self) -> None:
+        self.labels = {
+            "ok": _("On track"),
+            "at_risk": _("At risk"),
+            "breached": _("Breached"),
+        }
+        self.days = _("%(days)d d %(hours)d h")
+        self.hours = _("%(hours)d h %(minutes)d min")
+        self.minutes = _("%(minutes)d min")
+        self.overdue = _("overdue %(time)s")
+        self.paused = _("Paused — waiting on customer")
+
+    def for_script(self) -> dict[str, Any]:
+        return {
+            "labels": self.labels,
+            "days": self.days,
+            "hours": self.hours,
+            "minutes": self.minutes,
+            "overdue": self.overdue,
+        }
+
+    def left(self, remaining: datetime.timedelta) -> str:
+        """ "2 h 13 min", or "overdue 12 min" once `remaining` is not positive."""
+        seconds = remaining.total_seconds()
+        # Whole minutes, rounded up: "1 min" is the last minute before the deadline
+        # (and the first after it), never "0 min".
+        minutes = max(1, math.ceil(abs(seconds) / 60))
+        days, minutes = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(minutes, 60)
+        if days:
+            text = self.days % {"days": days, "hours": hours}
+        elif hours:
+            text = self.hours % {"hours": hours, "minutes": minutes}
+        else:
+            text = self.minutes % {"minutes": minutes}
+        return text if seconds > 0 else self.overdue % {"time": text}
+
+    def running(
+        self, due: datetime.datetime, warn: datetime.datetime | None, now: datetime.datetime
+    ) -> SlaClock:
+        state = _deadline_state(due, warn, now)
+        return SlaClock(
+            state=state,
+            label=self.labels[state],
+            text=self.left(due - now),
+            due_iso=_script_iso(due),
+            warn_iso=_script_iso(warn) if warn is not None else "",
+        )
+
+    def for_ticket(self, ticket: Any, now: datetime.datetime) -> SlaClock:
+        """The countdown to `ticket`'s nearest deadline: a Ticket, or an inbox row read
+        with the columns `selectors.sla_state` uses."""
+        state = selectors.sla_state(ticket, now)
+        if state is None:
+            return SlaClock(state="none", label="", text="—")
+        if state == "paused":
+            return SlaClock(state="paused", label="", text=self.paused)
+        return self.running(ticket.sla_due_at, ticket.sla_warn_at, now)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """A request as its inbox row shows it (`templatetags.tickets_console.inbox_rows`)."""
+
+    reference: str
+    subject: str
+    priority: int
+    status: str
+    language: str
+    category: TicketCategory
+    team: Team | None
+    requester: str  # their full name
+    assignee: str | None  # their short name; None while unassigned
+    workspace_url: str
+    created: Moment
+    updated: Moment
+    sla: SlaClock
+
+
+# What a row shows, read as plain values: instances of each request and its two
+# users would cost as much again as the whole query, and a request's
+# description and fields are not shown here. The SLA columns are the ones
+# `selectors.sla_state` reads.
+_ROW_COLUMNS = (
+    *("reference", "subject", "priority", "status", "language", "category_id", "team_id"),
+    *("created_at", "updated_at", "requester__display_name", "requester__email"),
+    *("assignee_id", "assignee__display_name", "assignee__email"),
+    *("sla_policy_id", "sla_due_at", "sla_warn_at"),
+)
+# Stands for a reference in the workspace URL, reversed once a page.
+_URL_SLOT = "HD-SLOT"
+
+
+def _inbox_rows(
+    tickets: QuerySet[Ticket],
+    *,
+    teams: list[Team],
+    categories: list[TicketCategory],
+    now: datetime.datetime,
+    sla_texts: SlaTexts,
+) -> list[InboxRow]:
+    """The page's requests as rows, with their category and team from the lists the
+    filters show, their workspace link, their two times and their SLA countdown at `now`.
 
     Worked out here: the same `{% url %}`, `date` and `timesince` through the
     template engine cost about twice as much, on 25–100 rows a page.
     """
-    rows = list(tickets)
-    now = timezone.now()
-    for ticket in rows:
-        ticket.workspace_url = reverse("tickets_console:workspace", args=[ticket.reference])
-        ticket.created = _moment(ticket.created_at, now)
-        ticket.updated = _moment(ticket.updated_at, now)
+    teams_by_pk = {team.pk: team for team in teams}
+    categories_by_pk = {category.pk: category for category in categories}
+    # As the `date:'SHORT_DATETIME_FORMAT'` and `timesince` filters print them.
+    zone, date_text = timezone.get_current_timezone(), _DateText()
+    units = {name: _Unit(text) for name, text in TIME_STRINGS.items()}
+    # One reverse() for the page: references are [A-Z0-9-], which a URL keeps as they are.
+    before, after = reverse("tickets_console:workspace", args=[_URL_SLOT]).split(_URL_SLOT)
+    rows = []
+    for ticket in tickets.values_list(*_ROW_COLUMNS, named=True):
+        category = categories_by_pk.get(ticket.category_id)
+        team = teams_by_pk.get(ticket.team_id)
+        # A category or team created since the lists were read is fetched on its own.
+        if category is None:
+            category = TicketCategory.objects.get(pk=ticket.category_id)
+        if team is None and ticket.team_id is not None:
+            team = Team.objects.filter(pk=ticket.team_id).first()
+        rows.append(
+            InboxRow(
+                reference=ticket.reference,
+                subject=ticket.subject,
+                priority=ticket.priority,
+                status=ticket.status,
+                language=ticket.language,
+                category=category,
+                team=team,
+                # As User.get_full_name() and get_short_name() put them.
+                requester=ticket.requester__display_name or ticket.requester__email,
+                assignee=(
+                    ticket.assignee__display_name or ticket.assignee__email.split("@", 1)[0]
+                    if ticket.assignee_id
+                    else None
+                ),
+                workspace_url=f"{before}{ticket.reference}{after}",
+                created=_moment(ticket.created_at, now, zone, date_text, units),
+                updated=_moment(ticket.updated_at, now, zone, date_text, units),
+                sla=sla_texts.for_ticket(ticket, now),
+            )
+        )
     return rows
 
 
@@ -404,6 +651,85 @@ def _timeline(ticket: Ticket) -> list:
     return entries
 
 
+@dataclass(frozen=True)
+class SlaTargetLine:
+    """A running target in the workspace's SLA panel."""
+
+    label: str  # "First response", …
+    due_at: datetime.datetime
+    clock: SlaClock
+
+
+@dataclass(frozen=True)
+class SlaHistoryLine:
+    """A target that reached "at risk", was breached or was met."""
+
+    target: str
+    outcome: str
+    at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class SlaPanel:
+    policy: SlaPolicy | None
+    paused: bool
+    targets: list[SlaTargetLine]
+    history: list[SlaHistoryLine]
+
+
+_TARGET_COLUMNS = (
+    (SlaTarget.FIRST_RESPONSE, "first_response_due_at"),
+    (SlaTarget.NEXT_RESPONSE, "next_response_due_at"),
+    (SlaTarget.RESOLUTION, "resolution_due_at"),
+)
+
+
+def _sla_panel(ticket: Ticket, now: datetime.datetime, texts: SlaTexts) -> SlaPanel:
+    """The request's SLA: its policy, each running target, and what happened so far.
+
+    Two queries: the policy and the milestones the sweep recorded. Only the
+    nearest deadline has a stored warning point (`sla_warn_at`); a later target
+    goes from "on track" to "breached", as the sweep only warns about the nearest.
+    """
+    policy = ticket.sla_policy
+    targets = []
+    warn_shown = False
+    if ticket.status in ACTIVE_STATUSES:
+        for target, column in _TARGET_COLUMNS:
+            due = getattr(ticket, column)
+            if due is None:
+                continue
+            nearest = not warn_shown and due == ticket.sla_due_at
+            warn_shown = warn_shown or nearest
+            clock = texts.running(due, ticket.sla_warn_at if nearest else None, now)
+            targets.append(SlaTargetLine(str(target.label), due, clock))
+    milestones = list(ticket.sla_milestones.all())
+    history = [
+        SlaHistoryLine(m.get_target_display(), m.get_stage_display(), m.created_at)
+        for m in milestones
+    ]
+    breached = {m.target for m in milestones if m.stage == SlaStage.BREACH}
+    # Met: answered or solved with that target in the policy and no breach recorded.
+    met = [
+        (SlaTarget.FIRST_RESPONSE, "first_response_minutes", ticket.first_response_at),
+        (
+            SlaTarget.RESOLUTION,
+            "resolution_minutes",
+            ticket.solved_at if ticket.status not in ACTIVE_STATUSES else None,
+        ),
+    ]
+    for target, minutes, at in met:
+        if policy is not None and getattr(policy, minutes) and at and target not in breached:
+            history.append(SlaHistoryLine(str(target.label), _("Met"), at))
+    history.sort(key=lambda line: line.at)
+    return SlaPanel(
+        policy=policy,
+        paused=selectors.sla_state(ticket, now) == "paused",
+        targets=targets,
+        history=history,
+    )
+
+
 def _render_workspace(
     request: HttpRequest,
     ticket: Ticket,
@@ -432,6 +758,7 @@ def _render_workspace(
         "merge": forms.MergeForm(),
         **bound,
     }
+    sla_texts = SlaTexts()
     other_tickets = list(
         tickets_workable_by(user)
         .filter(requester_id=ticket.requester_id)
@@ -457,6 +784,8 @@ def _render_workspace(
             "conflict": conflict,
             "has_errors": status >= 400 and not conflict,
             "urgent": Priority.URGENT,
+            "sla": _sla_panel(ticket, timezone.now(), sla_texts),
+            "sla_texts": sla_texts.for_script(),
             "presence": {
                 "heartbeat": presence.HEARTBEAT_SECONDS,
                 "ws_path": f"/ws/console/tickets/{ticket.reference}/",

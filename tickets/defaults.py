@@ -292,3 +292,44 @@ def ensure_default_categories(apps: Any = None) -> None:
                 key=field["key"],
                 defaults={**field, "position": field_position * 10},
             )
+
+
+# The SLA targets of a 7×24 crypto desk, per priority: (name, first response, next
+# response, resolution) in minutes. Round the clock: no business-hours calendar.
+_HOUR = 60
+DEFAULT_SLA_TARGETS: dict[int, tuple[str, int, int, int]] = {
+    40: ("Urgent (7×24)", 30, 1 * _HOUR, 8 * _HOUR),
+    30: ("High (7×24)", 2 * _HOUR, 4 * _HOUR, 24 * _HOUR),
+    20: ("Normal (7×24)", 24 * _HOUR, 24 * _HOUR, 72 * _HOUR),
+    10: ("Low (7×24)", 72 * _HOUR, 72 * _HOUR, 7 * 24 * _HOUR),
+}
+
+
+def ensure_default_sla_policies(apps: Any = None) -> None:
+    """Create the shipped SLA policies when there are none at all.
+
+    Once an administrator has policies of their own (or deleted these on
+    purpose and made others), nothing is added or changed.
+    """
+    if apps is None:
+        from django.apps import apps as current_apps
+
+        apps = current_apps
+    SlaPolicy = apps.get_model("tickets", "SlaPolicy")
+    if SlaPolicy.objects.exists():
+        return
+    SlaPolicy.objects.bulk_create(
+        SlaPolicy(
+            name=name,
+            position=(position + 1) * 10,
+            priority=priority,
+            first_response_minutes=first,
+            next_response_minutes=following,
+            resolution_minutes=resolution,
+            warn_at_percent=75,
+            escalate_on_breach=False,
+        )
+        for position, (priority, (name, first, following, resolution)) in enumerate(
+            DEFAULT_SLA_TARGETS.items()
+        )
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from accounts.models import User
 from tickets import services
-from tickets.defaults import ensure_default_categories
+from tickets.defaults import ensure_default_categories, ensure_default_sla_policies
 from tickets.lifecycle import Status
 from tickets.models import Macro, Team, TeamMembership, Ticket, TicketCategory
 
@@ -73,6 +73,7 @@ TRC20_ADDRESS = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 def seed(*, reveal_secrets: bool) -> list[str]:
     """Create what is missing; never duplicates a demo request. Returns report lines."""
     ensure_default_categories()
+    ensure_default_sla_policies()
     teams = {team.slug: team for team in Team.objects.all()}
     for email, (team_slugs, supervises) in MEMBERSHIPS.items():
         user = User.objects.get(email=email)

@@ -21,12 +21,13 @@ import binascii
 import codecs
 import email
 import email.errors
+import email.parser
 import email.utils
 import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import Message
@@ -37,7 +38,16 @@ import nh3
 
 from tickets.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, REFERENCE_PREFIX
 
-__all__ = ["Attachment", "MalformedEmail", "OversizedEmail", "ParsedEmail", "parse_email"]
+__all__ = [
+    "Attachment",
+    "MalformedEmail",
+    "OversizedEmail",
+    "ParsedEmail",
+    "header_block",
+    "message_id_of",
+    "parse_email",
+    "parse_email_headers",
+]
 
 
 class MalformedEmail(ValueError):
@@ -91,6 +101,11 @@ class ParsedEmail:
     ``attachments`` holds every non-body part: files, inline images and, for bounces, the
     delivery status and the returned message. It never holds the text/plain or text/html
     alternatives of the body.
+
+    ``delivered_to`` lists the Delivered-To and X-Original-To addresses: the mailbox the
+    message really reached, which a Bcc or a forwarding rule leaves out of To and Cc.
+    ``returned_message_ids`` are, for a bounce, the Message-IDs of the returned message (or
+    of its headers): the mail that could not be delivered.
     """
 
     message_id: str
@@ -112,6 +127,8 @@ class ParsedEmail:
     language_guess: str
     date: datetime | None
     size: int
+    delivered_to: list[str] = field(default_factory=list)
+    returned_message_ids: list[str] = field(default_factory=list)
 
 
 # The email package is not hardened against hostile input. Its header and MIME parsers can
@@ -153,32 +170,104 @@ def parse_email(raw: bytes, *, max_bytes: int) -> ParsedEmail:
         raise MalformedEmail(f"unparseable message ({type(exc).__name__}: {detail})") from exc
 
 
-def _parse(raw: bytes) -> ParsedEmail:
-    if not raw.strip():
+def parse_email_headers(head: bytes, *, size: int) -> ParsedEmail:
+    """Parse only the header block at the start of ``head``, for a message too large to read.
+
+    ``head`` is the beginning of the message (at least its headers); ``size`` is the size
+    of the whole message. The result has no text and no attachments. Without a Message-ID
+    the synthetic id comes from the header block, so the same message gives the same id
+    however much of its body the caller read. Raise ``MalformedEmail`` when there is no
+    usable From address.
+    """
+    block = header_block(head)
+    try:
+        return _parse_headers(block, size=size)
+    except MalformedEmail:
+        raise
+    except _PARSER_FAILURES as exc:
+        detail = str(exc)[:200]
+        raise MalformedEmail(f"unparseable headers ({type(exc).__name__}: {detail})") from exc
+
+
+def message_id_of(raw: bytes) -> str:
+    """Return the Message-ID of any input, even one ``parse_email`` refuses.
+
+    Falls back to the synthetic id ``parse_email`` would give (SHA-256 of the bytes).
+    """
+    try:
+        headers = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(
+            header_block(raw)
+        )
+        ids = _message_ids(_first(headers, "message-id"))
+    except _PARSER_FAILURES:
+        ids = []
+    return ids[0] if ids else _synthetic_message_id(raw)
+
+
+# Real header blocks are a few kilobytes; a long run of Received lines stays well below this.
+_MAX_HEADER_BYTES = 256 * 1024
+_HEADER_END_RE = re.compile(rb"\r?\n\r?\n")
+
+
+def header_block(raw: bytes) -> bytes:
+    """Return the header block at the start of ``raw`` (up to the first blank line)."""
+    head = raw[:_MAX_HEADER_BYTES]
+    match = _HEADER_END_RE.search(head)
+    return head[: match.start()] + b"\n" if match else head
+
+
+def _parse_headers(block: bytes, *, size: int) -> ParsedEmail:
+    if not block.strip():
         raise MalformedEmail("empty message")
-    message = email.message_from_bytes(raw, policy=policy.default)
+    message = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(block)
+    hint = message.get_content_charset()
+    sender_name, sender = _sender(message, hint=hint)
+    subject = _decode_header(_first(message, "subject"), hint=hint)
+    return _parsed(
+        message,
+        id_source=block,
+        hint=hint,
+        sender=sender,
+        sender_name=sender_name,
+        subject=subject,
+        text="",
+        reply_text="",
+        attachments=[],
+        is_bounce=_is_bounce(message, [], sender, subject),
+        language_guess=_guess_language(subject),
+        size=size,
+    )
+
+
+def _sender(message: Message, *, hint: str | None) -> tuple[str, str]:
     from_values = _raw_headers(message, "from")
     if not from_values:
         raise MalformedEmail("no From header")
-
-    leaves = _leaf_parts(message)
-    bodies = [part for part in leaves if _is_body(part)]
-    attachments = _attachments(part for part in leaves if not _is_body(part))
-    if not bodies and not attachments:
-        raise MalformedEmail("no body parts")
-    # Raw 8-bit headers carry no charset. The body's charset is the best guess after UTF-8.
-    hint = next((charset for part in bodies if (charset := part.get_content_charset())), None)
-
     senders = _addresses(from_values, hint=hint)
     if not senders:
         raise MalformedEmail("no usable sender address in From")
-    sender_name, sender = senders[0]
-    subject = _decode_header(_first(message, "subject"), hint=hint)
-    text = _body_text(bodies)
-    reply_text = _reply_text(text, forwarded=bool(_FORWARD_SUBJECT_RE.match(subject)))
+    return senders[0]
+
+
+def _parsed(
+    message: Message,
+    *,
+    id_source: bytes,
+    hint: str | None,
+    sender: str,
+    sender_name: str,
+    subject: str,
+    text: str,
+    reply_text: str,
+    attachments: list[Attachment],
+    is_bounce: bool,
+    language_guess: str,
+    size: int,
+) -> ParsedEmail:
+    """The ParsedEmail of `message`: its headers read here, the body's parts given."""
     ids = _message_ids(_first(message, "message-id"))
     return ParsedEmail(
-        message_id=ids[0] if ids else _synthetic_message_id(raw),
+        message_id=ids[0] if ids else _synthetic_message_id(id_source),
         message_id_synthetic=not ids,
         in_reply_to=_message_ids(" ".join(_raw_headers(message, "in-reply-to"))),
         references=_message_ids(" ".join(_raw_headers(message, "references"))),
@@ -193,11 +282,72 @@ def _parse(raw: bytes) -> ParsedEmail:
         reply_text=reply_text,
         attachments=attachments,
         is_auto_submitted=_is_auto_submitted(message, subject),
+        is_bounce=is_bounce,
+        language_guess=language_guess,
+        date=_date(_first(message, "date")),
+        size=size,
+        delivered_to=_delivered_to(message, hint=hint),
+        returned_message_ids=_returned_message_ids(attachments) if is_bounce else [],
+    )
+
+
+def _parse(raw: bytes) -> ParsedEmail:
+    if not raw.strip():
+        raise MalformedEmail("empty message")
+    message = email.message_from_bytes(raw, policy=policy.default)
+    if not _raw_headers(message, "from"):
+        raise MalformedEmail("no From header")
+
+    leaves = _leaf_parts(message)
+    bodies = [part for part in leaves if _is_body(part)]
+    attachments = _attachments(part for part in leaves if not _is_body(part))
+    if not bodies and not attachments:
+        raise MalformedEmail("no body parts")
+    # Raw 8-bit headers carry no charset. The body's charset is the best guess after UTF-8.
+    hint = next((charset for part in bodies if (charset := part.get_content_charset())), None)
+
+    sender_name, sender = _sender(message, hint=hint)
+    subject = _decode_header(_first(message, "subject"), hint=hint)
+    text = _body_text(bodies)
+    reply_text = _reply_text(text, forwarded=bool(_FORWARD_SUBJECT_RE.match(subject)))
+    return _parsed(
+        message,
+        id_source=raw,
+        hint=hint,
+        sender=sender,
+        sender_name=sender_name,
+        subject=subject,
+        text=text,
+        reply_text=reply_text,
+        attachments=attachments,
         is_bounce=_is_bounce(message, leaves, sender, subject),
         language_guess=_guess_language(reply_text),
-        date=_date(_first(message, "date")),
         size=len(raw),
     )
+
+
+def _delivered_to(message: Message, *, hint: str | None) -> list[str]:
+    values = _raw_headers(message, "delivered-to") + _raw_headers(message, "x-original-to")
+    return _unique(a for _, a in _addresses(values, hint=hint))
+
+
+# Where a delivery report puts the mail it could not deliver (RFC 3462, RFC 3464).
+_RETURNED_TYPES = frozenset({"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"})
+
+
+def _returned_message_ids(attachments: list[Attachment]) -> list[str]:
+    found: list[str] = []
+    for attachment in attachments:
+        if attachment.content_type not in _RETURNED_TYPES:
+            continue
+        try:
+            headers = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(
+                header_block(attachment.content)
+            )
+            found.extend(_message_ids(_first(headers, "message-id")))
+        except _PARSER_FAILURES:
+            continue  # a mangled returned copy only loses the link to the ticket
+    return _unique(found)
 
 
 # --- Headers ----------------------------------------------------------------------------------

@@ -949,7 +949,9 @@ class SlaPolicy(models.Model):
         help_text=_("Leave empty for round-the-clock (7×24) targets."),
     )
     warn_at_percent = models.PositiveSmallIntegerField(
-        _("at risk at (% of target used)"), default=75
+        # xgettext:no-python-format
+        _("at risk at (% of target used)"),
+        default=75,
     )
     escalate_on_breach = models.BooleanField(
         _("raise the priority one level on a breach"), default=False

@@ -81,7 +81,9 @@ def assignee_snapshot(user: User | None) -> dict | None:
     return {"uid": user.uid, "name": str(user)}
 
 
-@transaction.atomic
+# No savepoint: nothing here is worth recovering from on its own, and a new
+# request is routed inside the transaction that creates it.
+@transaction.atomic(savepoint=False)
 def route_ticket(ticket: Ticket) -> None:
     """Set `ticket`'s team and assignee from its category and language.
 

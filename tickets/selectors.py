@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import heapq
 import re
+import statistics
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -36,6 +38,9 @@ from tickets.models import (
     Macro,
     Message,
     Priority,
+    SlaMilestone,
+    SlaStage,
+    SlaTarget,
     Team,
     TeamMembership,
     Ticket,
@@ -69,9 +74,9 @@ def ticket_for_customer(user: User, reference: str) -> Ticket:
     if normalised is None or not user.is_authenticated or not user.is_active:
         raise Http404
     try:
-        return Ticket.objects.select_related("category", "merged_into", "follow_up_of").get(
-            requester=user, reference=normalised
-        )
+        return Ticket.objects.select_related(
+            "category", "merged_into", "follow_up_of", "sla_policy"
+        ).get(requester=user, reference=normalised)
     except Ticket.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -131,6 +136,7 @@ class InboxView(models.TextChoices):
     OPEN = "open", _("New and open")
     WAITING = "waiting", _("Waiting on customer")
     URGENT = "urgent", _("Urgent")
+    ATTENTION = "attention", _("At risk or breached")
     TEAM = "team", _("My teams")
     ALL = "all", _("All")
 
@@ -139,16 +145,27 @@ class InboxSort(models.TextChoices):
     PRIORITY = "priority", _("Priority")
     AGE = "age", _("Oldest first")
     UPDATED = "updated", pgettext_lazy("inbox sort order", "Recently updated")
+    SLA = "sla", _("Time to breach")
 
+
+# "Time to breach" for the inbox: the nearest deadline first (overdue ones lead),
+# requests without a running deadline last.
+SLA_ORDERING = (F("sla_due_at").asc(nulls_last=True), "pk")
 
 _SORTS = {
     InboxSort.PRIORITY: ("-priority", "created_at", "pk"),
     InboxSort.AGE: ("created_at", "pk"),
     InboxSort.UPDATED: ("-updated_at", "-pk"),
+    InboxSort.SLA: SLA_ORDERING,
 }
 
 
-def _view_q(user: User, view: str) -> Q:
+def inbox_default_sort(view: str) -> str:
+    """The sort of an inbox view when none is chosen: the SLA view's point is what breaches next."""
+    return InboxSort.SLA if view == InboxView.ATTENTION else InboxSort.PRIORITY
+
+
+def _view_q(user: User, view: str, now: datetime.datetime) -> Q:
     active = Q(status__in=_ACTIVE)
     match view:
         case InboxView.MINE:
@@ -161,6 +178,8 @@ def _view_q(user: User, view: str) -> Q:
             return Q(status=Status.WAITING)
         case InboxView.URGENT:
             return active & Q(priority=Priority.URGENT)
+        case InboxView.ATTENTION:
+            return sla_attention_q(now)
         case InboxView.TEAM:
             return active & Q(team__in=TeamMembership.objects.filter(user=user).values("team"))
         case InboxView.ALL:
@@ -239,18 +258,21 @@ def agent_inbox(
     language: str | None = None,
     query: str = "",
     sort: str = InboxSort.PRIORITY,
+    now: datetime.datetime | None = None,
 ) -> QuerySet[Ticket]:
     """An inbox view of the requests `user` may work on, filtered, searched and sorted.
 
     Filters narrow the view; a search applies within it ("all" searches
     everything the agent may see). `status` may also be "active" (new, open
-    or waiting). PermissionDenied for non-agents.
+    or waiting). "At risk or breached" is judged at `now` (default: the
+    current time). PermissionDenied for non-agents.
     """
     if not is_agent(user):
         raise PermissionDenied
     if sort not in _SORTS:
         raise ValueError(f"Unknown inbox sort {sort!r}")
-    tickets = Ticket.objects.filter(_inbox_scope(user, view), _view_q(user, view))
+    now = now or timezone.now()
+    tickets = Ticket.objects.filter(_inbox_scope(user, view), _view_q(user, view, now))
     if status == ACTIVE:
         tickets = tickets.filter(status__in=_ACTIVE)
         status = None
@@ -302,13 +324,16 @@ class InboxCounts:
     categories: list[tuple[TicketCategory, int]]
 
 
-def inbox_counts(user: User) -> InboxCounts:
-    """Count the active requests `user` may work on per view, team and category; four queries.
+def inbox_counts(user: User, *, now: datetime.datetime | None = None) -> InboxCounts:
+    """Count the active requests `user` may work on per view, team and category; five queries.
 
     One pass over the active requests (from an index that holds every column
     it reads) groups them by what the counts tell apart; the sums are done
-    here. "all" is left out: it also counts solved and closed requests, a
-    number nobody acts on. PermissionDenied for non-agents.
+    here. "At risk or breached" (at `now`, default the current time) is one
+    more COUNT on the indexed `sla_warn_at`: in the grouped pass that column
+    would make the database read every active request's row, not the index.
+    "all" is left out: it also counts solved and closed requests, a number
+    nobody acts on. PermissionDenied for non-agents.
     """
     if not is_agent(user):
         raise PermissionDenied
@@ -348,6 +373,7 @@ def inbox_counts(user: User) -> InboxCounts:
         if team_id is not None:
             per_team[team_id] = per_team.get(team_id, 0) + count
         per_category[category_id] = per_category.get(category_id, 0) + count
+    views[InboxView.ATTENTION] = active.filter(sla_attention_q(now or timezone.now())).count()
     return InboxCounts(
         views=views,
         teams=[(team, per_team[team.pk]) for team in Team.objects.filter(pk__in=per_team)],
@@ -495,3 +521,126 @@ def macro_render(macro: Macro, *, ticket: Ticket, agent: User) -> str:
             "subject": ticket.subject,
         }
     )
+
+
+# SLA ------------------------------------------------------------------------------------
+
+SlaState = Literal["ok", "at_risk", "breached", "paused"]
+
+# SLA_ORDERING, the "time to breach" sort, is defined with the inbox's sorts above.
+
+
+def sla_state(ticket: Ticket, now: datetime.datetime) -> SlaState | None:
+    """Where `ticket` stands against its nearest SLA deadline at `now` (no queries).
+
+    - "breached": a deadline has passed; also while waiting on the customer
+      when it passed before the clock stopped;
+    - "paused": waiting on the customer, the clocks stand still;
+    - "at_risk": past the policy's warning point (75 % of the target by default);
+    - "ok": a deadline runs and is not near;
+    - None: solved or closed, no policy, or no target running (all met).
+    """
+    if ticket.status not in ACTIVE_STATUSES:
+        return None
+    if ticket.sla_due_at is not None and ticket.sla_due_at <= now:
+        return "breached"
+    if ticket.status == Status.WAITING:
+        return "paused" if ticket.sla_policy_id is not None else None
+    if ticket.sla_due_at is None:
+        return None
+    if ticket.sla_warn_at is not None and ticket.sla_warn_at <= now:
+        return "at_risk"
+    return "ok"
+
+
+def sla_time_left(ticket: Ticket, now: datetime.datetime) -> datetime.timedelta | None:
+    """Until the nearest running deadline (negative once it passed); None when none runs."""
+    if ticket.status not in ACTIVE_STATUSES or ticket.sla_due_at is None:
+        return None
+    return ticket.sla_due_at - now
+
+
+def sla_attention_q(now: datetime.datetime) -> Q:
+    """Active requests at risk or breached at `now`: the inbox's "at risk / breached" view.
+
+    One range on the indexed `sla_warn_at`: a warning point never comes after
+    its deadline, so breached requests are in it too. Combine with an inbox
+    queryset: `agent_inbox(...).filter(sla_attention_q(now))`.
+    """
+    return Q(status__in=_ACTIVE, sla_warn_at__lte=now)
+
+
+def sla_breached_q(now: datetime.datetime) -> Q:
+    """Active requests with a deadline passed at `now` (indexed `sla_due_at`)."""
+    return Q(status__in=_ACTIVE, sla_due_at__lte=now)
+
+
+@dataclass(frozen=True)
+class TeamSlaFigures:
+    """How the SLA went for the requests one team holds, opened in a period."""
+
+    team: Team | None
+    tickets: int
+    # First responses given without a recorded first-response breach.
+    first_response_met: int
+    first_response_breached: int
+    # Every target's breaches (first response, next responses, resolution).
+    breaches: int
+    # Working time (pauses excluded), over the requests where it is known.
+    median_first_response_seconds: float | None
+    median_resolution_seconds: float | None
+
+
+def sla_report(since: datetime.datetime, until: datetime.datetime) -> list[TeamSlaFigures]:
+    """SLA figures per team (None: no team) of the requests opened in [since, until).
+
+    Three queries. The medians are computed here from one column pair per
+    request of the period: fine for reporting periods, not for a page that
+    renders on every visit.
+    """
+    opened = Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
+    fr_breach = SlaMilestone.objects.filter(
+        ticket=OuterRef("pk"), target=SlaTarget.FIRST_RESPONSE, stage=SlaStage.BREACH
+    )
+    rows = opened.annotate(fr_breached=Exists(fr_breach)).values_list(
+        "team_id", "first_response_seconds", "resolution_seconds", "fr_breached"
+    )
+    breaches = dict(
+        SlaMilestone.objects.filter(ticket__in=opened, stage=SlaStage.BREACH)
+        .values_list("ticket__team_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    per_team: dict[int | None, dict[str, Any]] = {}
+    for team_id, first, resolution, fr_breached in rows:
+        figures = per_team.setdefault(
+            team_id, {"tickets": 0, "met": 0, "breached": 0, "first": [], "resolution": []}
+        )
+        figures["tickets"] += 1
+        figures["breached"] += fr_breached
+        if first is not None:
+            figures["first"].append(first)
+            figures["met"] += not fr_breached
+        if resolution is not None:
+            figures["resolution"].append(resolution)
+    teams = Team.objects.in_bulk([team_id for team_id in per_team if team_id is not None])
+    return [
+        TeamSlaFigures(
+            team=teams.get(team_id) if team_id is not None else None,
+            tickets=figures["tickets"],
+            first_response_met=figures["met"],
+            first_response_breached=figures["breached"],
+            breaches=breaches.get(team_id, 0),
+            median_first_response_seconds=(
+                statistics.median(figures["first"]) if figures["first"] else None
+            ),
+            median_resolution_seconds=(
+                statistics.median(figures["resolution"]) if figures["resolution"] else None
+            ),
+        )
+        # Teams by name, then the requests without a team.
+        for team_id, figures in sorted(
+            per_team.items(),
+            key=lambda item: (item[0] is None, str(teams[item[0]]) if item[0] else ""),
+        )
+    ]

@@ -32,7 +32,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from support_portal import uploads
 from tickets import fields as field_rules
-from tickets import presence, tasks
+from tickets import notifications, presence, sla
 from tickets.lifecycle import (
     ActorKind,
     Status,
@@ -111,7 +111,9 @@ def _current(ticket: Ticket, expected_version: int | None, *, lock: bool = False
     outcome depends on the state they read, such as replies choosing between
     reopen and follow-up.
     """
-    queryset = Ticket.objects.select_related("category", "team", "assignee", "requester")
+    queryset = Ticket.objects.select_related(
+        "category", "team", "assignee", "requester", "sla_policy__calendar"
+    )
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     current = queryset.get(pk=ticket.pk)
@@ -128,6 +130,7 @@ def _write(
     *,
     now,
     change_kind: str = presence.CHANGE_KIND_UPDATE,
+    keep_sla_policy: bool = False,
 ) -> Ticket:
     """Apply `changes` if the row is still at `current.version`; record `events`.
 
@@ -136,6 +139,8 @@ def _write(
     page, API call or task changed it.
     """
     changes = {**changes, "updated_at": now}
+    # Deadlines move in the same UPDATE as the change that moves them (tickets.sla).
+    changes.update(sla.sla_changes(current, changes, events, keep_policy=keep_sla_policy))
     updated = Ticket.objects.filter(pk=current.pk, version=current.version).update(
         **changes, version=F("version") + 1
     )
@@ -198,7 +203,9 @@ def _move(
         raise PermissionDenied
     check_transition(current, to_status, kind, now)
     event = _status_event(current, to_status, actor=actor, now=now)
-    return _write(ticket, current, _status_changes(current, to_status, now), [event], now=now)
+    _write(ticket, current, _status_changes(current, to_status, now), [event], now=now)
+    notifications.notify_status_changed(current, to_status=to_status, actor_kind=kind)
+    return ticket
 
 
 def _check_attachments(attachments: Sequence[Attachment], uploader: User) -> None:
@@ -297,13 +304,17 @@ def _open(
         last_customer_reply_at=now,
     )
     route_ticket(ticket)
+    # The SLA policy is chosen now, with the team routing picked (tickets.sla).
+    for name, value in sla.sla_fields(ticket, rematch=True).items():
+        setattr(ticket, name, value)
     _insert_with_reference(ticket)
     message = Message.objects.create(
         ticket=ticket, author=requester, body=description, channel=channel, created_at=now
     )
     _attach(message, attachments, requester)
-    _sync_identifiers(
-        ticket, field_rules.identifiers_from(category.form_fields.all(), cleaned_fields)
+    TicketIdentifier.objects.bulk_create(
+        TicketIdentifier(ticket=ticket, kind=kind, value=value)
+        for kind, value in field_rules.identifiers_from(category.form_fields.all(), cleaned_fields)
     )
     created = {"category": category.slug, "channel": channel}
     if follow_up_of is not None:
@@ -327,8 +338,10 @@ def _open(
         event.ticket = ticket
     TicketEvent.objects.bulk_create(events)
     # The requester gets the reference and the expected response time by email,
-    # whichever channel the request came through (web, API, a follow-up reply).
-    tasks.ticket_confirmation_send.delay_on_commit(ticket.pk)
+    # whichever channel the request came through (web, API, a follow-up reply);
+    # the agent routing chose hears about it too.
+    notifications.notify_ticket_created(ticket)
+    notifications.notify_assigned(ticket, assignee=ticket.assignee, actor=None)
     return ticket
 
 
@@ -347,6 +360,7 @@ def ticket_create(
     channel: str = Channel.WEB,
     attachments: Sequence[Attachment] = (),
     priority: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> Ticket:
     """Validate and open a request, route it, and post its description as the first message.
 
@@ -356,6 +370,8 @@ def ticket_create(
     """
     if not requester.is_active:
         raise PermissionDenied
+    # Read once: validation, identifiers and the caller's response all use them.
+    prefetch_related_objects([category], "form_fields")
     errors: dict[str, list[ValidationError]] = {}
     if not category.is_active:
         errors["category"] = [
@@ -401,7 +417,7 @@ def ticket_create(
         channel=channel,
         attachments=attachments,
         priority=initial,
-        now=timezone.now(),
+        now=now or timezone.now(),
     )
 
 
@@ -485,6 +501,8 @@ def ticket_reply(
         current, author, body, internal=False, attachments=attachments, channel=channel, now=now
     )
     _write(ticket, current, changes, events, now=now, change_kind=presence.CHANGE_KIND_MESSAGE)
+    if kind == ActorKind.AGENT:
+        notifications.notify_agent_reply(current, message)
     return message
 
 
@@ -609,7 +627,9 @@ def ticket_assign(
         public=False,
         now=now,
     )
-    return _write(ticket, current, {"assignee": assignee}, [event], now=now)
+    _write(ticket, current, {"assignee": assignee}, [event], now=now)
+    notifications.notify_assigned(current, assignee=assignee, actor=actor)
+    return ticket
 
 
 @transaction.atomic
@@ -633,6 +653,31 @@ def ticket_set_priority(
         now=now,
     )
     return _write(ticket, current, {"priority": priority}, [event], now=now)
+
+
+@transaction.atomic
+def ticket_escalate_priority(*, ticket: Ticket, now: datetime.datetime) -> Ticket | None:
+    """Raise the priority one level after an SLA breach (the system's doing, actor None).
+
+    None when there is nothing to raise: urgent already, or no longer active.
+    The SLA policy stays as it was (see tickets.sla). Takes a row lock, so
+    the sweep never loses the raise to a concurrent change.
+    """
+    current = _current(ticket, None, lock=True)
+    higher = [level for level in Priority.values if level > current.priority]
+    if not higher or not current.is_active:
+        return None
+    event = _event(
+        TicketEvent.Kind.PRIORITY,
+        actor=None,
+        old=current.priority,
+        new=min(higher),
+        public=False,
+        now=now,
+    )
+    return _write(
+        ticket, current, {"priority": min(higher)}, [event], now=now, keep_sla_policy=True
+    )
 
 
 def _team_changes(

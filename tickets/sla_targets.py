@@ -1,35 +1,69 @@
-"""How soon a customer can expect the first answer, by priority.
+"""What a customer is promised: when to expect the first answer.
 
-This is the shipped default until SLA policies land (per-team or per-plan
-targets with deadline columns and a sweeper, see docs/architecture.md). It
-is the only place that knows the numbers: the confirmation page and the
-confirmation email both read them from here, so the promise a customer sees
-never disagrees with itself.
+The numbers come from the SLA policy that applies (tickets.sla, edited in the
+admin); this module only turns them into a promise. The confirmation page,
+the confirmation email and the API all read it from here, so the promise a
+customer sees never disagrees with itself, nor with the deadline agents
+work to.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.utils.translation import ngettext
 
-from tickets.models import Priority
-
-_FIRST_RESPONSE_TARGETS: dict[int, datetime.timedelta] = {
-    Priority.URGENT: datetime.timedelta(minutes=30),
-    Priority.HIGH: datetime.timedelta(hours=2),
-    Priority.NORMAL: datetime.timedelta(hours=24),
-    Priority.LOW: datetime.timedelta(hours=72),
-}
+from tickets import sla
+from tickets.models import Ticket
+from tickets.sla_calendar import add_working_time
 
 
-def first_response_target(priority: int) -> datetime.timedelta:
-    """The time within which support aims to send its first reply at `priority`.
+@dataclass(frozen=True)
+class ExpectedResponse:
+    """The first-response promise for one request."""
 
-    An unknown priority gets the normal target rather than an error: the
-    promise is shown to customers and must not break a page.
+    # The policy's target, e.g. 2 hours.
+    duration: datetime.timedelta
+    # When it runs out: the request's deadline (later than created + duration
+    # when the target counts business hours only).
+    due_at: datetime.datetime
+    # Whether the target counts support's business hours rather than every hour.
+    business_hours: bool
+
+
+def expected_first_response(ticket: Ticket) -> ExpectedResponse | None:
+    """The first response `ticket`'s customer can expect; None when no target applies.
+
+    Reads the policy chosen when the request was opened, and its stored
+    deadline; a request without them (older than SLA policies) is matched
+    now. At most two queries.
     """
-    return _FIRST_RESPONSE_TARGETS.get(priority, _FIRST_RESPONSE_TARGETS[Priority.NORMAL])
+    policy = ticket.sla_policy if ticket.sla_policy_id is not None else sla.policy_for(ticket)
+    if policy is None or policy.first_response_minutes is None:
+        return None
+    duration = datetime.timedelta(minutes=policy.first_response_minutes)
+    due_at = ticket.first_response_due_at
+    if due_at is None:
+        due_at = add_working_time(
+            sla.business_calendar(policy.calendar), ticket.created_at, duration
+        )
+    return ExpectedResponse(
+        duration=duration, due_at=due_at, business_hours=policy.calendar_id is not None
+    )
+
+
+def first_response_target(priority: int) -> datetime.timedelta | None:
+    """The first-response target of the policy for a bare `priority`; None if there is none.
+
+    For a promise made before there is a request; with a request, use
+    `expected_first_response`, which also honours policies by category and
+    team. An unknown priority is read as normal.
+    """
+    policy = sla.policy_for_priority(priority)
+    if policy is None or policy.first_response_minutes is None:
+        return None
+    return datetime.timedelta(minutes=policy.first_response_minutes)
 
 
 def describe_duration(duration: datetime.timedelta) -> str:

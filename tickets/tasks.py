@@ -3,28 +3,41 @@
 from celery import shared_task
 
 
-@shared_task(
-    name="tickets.ticket_confirmation_send",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def ticket_confirmation_send(ticket_id: int) -> None:
-    """Email the requester that their request arrived, if it and they still exist.
+@shared_task(name="tickets.notification_send", ignore_result=True)
+def notification_send(notification_id: int) -> None:
+    """Send one outbox email unless it is sent, being sent, or not due (safe to run twice).
 
-    At least once: a retry after the SMTP server accepted the message but
-    before the task finished sends it a second time.
+    Failures are recorded on the row and retried by the dispatch beat, not by Celery.
     """
-    from tickets.emails import send_ticket_confirmation
-    from tickets.models import Ticket
+    from tickets.notifications import notification_deliver
 
-    ticket = (
-        Ticket.objects.select_related("requester")
-        .filter(pk=ticket_id, requester__is_active=True)
-        .first()
-    )
-    if ticket is not None:
-        send_ticket_confirmation(ticket)
+    notification_deliver(notification_id)
+
+
+@shared_task(name="tickets.notifications_dispatch", ignore_result=True)
+def notifications_dispatch() -> None:
+    """Queue the outbox emails that are due: retries, lost tasks, expired claims."""
+    from tickets.notifications import notifications_dispatch as dispatch
+
+    dispatch()
+
+
+@shared_task(name="tickets.sla_sweep", ignore_result=True)
+def sla_sweep() -> None:
+    """Record the SLA warning points and deadlines passed by now, once each (idempotent)."""
+    from django.utils import timezone
+
+    from tickets.sla import sla_sweep as sweep
+
+    sweep(now=timezone.now())
+
+
+@shared_task(name="tickets.sla_recompute", ignore_result=True)
+def sla_recompute(policy_ids: list[int] | None = None) -> None:
+    """Recompute active requests' deadlines after policies changed (admin action)."""
+    from tickets.sla import sla_recompute as recompute
+
+    recompute(policy_ids=policy_ids)
 
 
 @shared_task(name="tickets.automations_run", ignore_result=True)
@@ -35,3 +48,11 @@ def automations_run() -> None:
     from tickets.automations import automations_run as run
 
     run(now=timezone.now())
+
+
+@shared_task(name="tickets.imap_poll", ignore_result=True)
+def imap_poll() -> None:
+    """Import the unread mail of the IMAP mailbox, if one is configured (safe to run twice)."""
+    from tickets.mail_imap import imap_poll as poll
+
+    poll()

@@ -148,14 +148,15 @@ def _render_new(
 @require_GET
 def request_submitted(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_customer(request.user, reference)
-    target = sla_targets.first_response_target(ticket.priority)
+    expected = sla_targets.expected_first_response(ticket)
     return render(
         request,
         "tickets/request_submitted.html",
         {
             "ticket": ticket,
-            "response_time": sla_targets.describe_duration(target),
-            "expected_by": ticket.created_at + target,
+            "response_time": sla_targets.describe_duration(expected.duration) if expected else "",
+            "expected_by": expected.due_at if expected else None,
+            "business_hours": expected is not None and expected.business_hours,
         },
     )
 
@@ -314,6 +315,13 @@ def _render_detail(
         ticket.status == Status.SOLVED
         and not can_transition(ticket, Status.OPEN, ActorKind.CUSTOMER, now)
     )
+    # The promise of the confirmation page, until support has answered (or the
+    # request waits on the customer: then the next move is theirs).
+    expected = (
+        sla_targets.expected_first_response(ticket)
+        if ticket.first_response_at is None and ticket.status in (Status.NEW, Status.OPEN)
+        else None
+    )
     return render(
         request,
         "tickets/request_detail.html",
@@ -331,6 +339,9 @@ def _render_detail(
             "reopen_until": ticket.solved_at + reopen_window() if ticket.solved_at else None,
             "can_rate": can_rate,
             "reply_opens_follow_up": reply_opens_follow_up and merged_into is None,
+            "response_time": sla_targets.describe_duration(expected.duration) if expected else "",
+            "expected_by": expected.due_at if expected else None,
+            "business_hours": expected is not None and expected.business_hours,
         },
     )
 

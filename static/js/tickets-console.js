@@ -27,6 +27,57 @@
     update();
   });
 
+  // SLA countdowns: the time left to each deadline, and its state once the browser's
+  // clock passes the warning point and the deadline. The server wrote the same text
+  // (console_views.SlaTexts, whose strings arrive in #tc-sla-texts) when it rendered
+  // the page; this only keeps it current while the page stays open.
+  var slaTexts = document.getElementById("tc-sla-texts");
+  var slaClocks = Array.prototype.slice.call(document.querySelectorAll("[data-sla-due]"));
+  if (slaTexts && slaClocks.length) {
+    var texts = JSON.parse(slaTexts.textContent);
+    var fill = function (template, values) {
+      return template.replace(/%\((\w+)\)[ds]/g, function (match, name) { return String(values[name]); });
+    };
+    // As SlaTexts.left(): whole minutes rounded up, never "0 min".
+    var left = function (ms) {
+      var total = Math.max(1, Math.ceil(Math.abs(ms) / 60000));
+      var days = Math.floor(total / 1440), hours = Math.floor((total % 1440) / 60), minutes = total % 60;
+      var text = days ? fill(texts.days, { days: days, hours: hours })
+        : hours ? fill(texts.hours, { hours: hours, minutes: minutes })
+        : fill(texts.minutes, { minutes: minutes });
+      return ms > 0 ? text : fill(texts.overdue, { time: text });
+    };
+    var clocks = slaClocks.map(function (element) {
+      var warn = element.getAttribute("data-sla-warn");
+      return {
+        element: element,
+        due: Date.parse(element.getAttribute("data-sla-due")),
+        warn: warn ? Date.parse(warn) : NaN,
+        label: element.querySelector("[data-sla-label]"),
+        left: element.querySelector("[data-sla-left]")
+      };
+    });
+    var setText = function (node, text) {
+      if (node && node.textContent !== text) { node.textContent = text; }
+    };
+    var tick = function () {
+      var now = Date.now();
+      clocks.forEach(function (clock) {
+        // As console_views._deadline_state(); NaN (no warning point) is never <= now.
+        var state = clock.due <= now ? "breached" : clock.warn <= now ? "at_risk" : "ok";
+        ["ok", "at_risk", "breached"].forEach(function (name) {
+          clock.element.classList.toggle("tc-sla-" + name, name === state);
+        });
+        setText(clock.label, texts.labels[state]);
+        setText(clock.left, left(clock.due - now));
+      });
+    };
+    tick();
+    // Every second: a state changes within a second of its instant, for about a
+    // hundred small text comparisons.
+    setInterval(tick, 1000);
+  }
+
   var replyForm = document.querySelector("form[data-reply-form]");
   var body = replyForm ? replyForm.querySelector("textarea[name=body]") : null;
 

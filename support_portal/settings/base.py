@@ -235,6 +235,72 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
 EMAIL_SUBJECT_PREFIX = "[Support] "
 
+# OUTGOING NOTIFICATIONS (tickets.notifications, docs/notifications.md)
+# ------------------------------------------------------------------------------
+# Replies come back to this mailbox through plus addresses that name the request
+# (support+hd-7k3p9q@example.com), so the mail server must deliver "local+anything"
+# to "local" (Postfix recipient_delimiter = +; most hosted mail does it by default).
+SUPPORT_REPLY_ADDRESS = env.str("SUPPORT_REPLY_ADDRESS", default="support@example.com")
+# Message-IDs of outgoing email end in this domain; incoming replies that quote
+# them (In-Reply-To, References) are threaded onto their request.
+EMAIL_MESSAGE_ID_DOMAIN = env.str(
+    "EMAIL_MESSAGE_ID_DOMAIN", default=SUPPORT_REPLY_ADDRESS.rpartition("@")[2]
+)
+# A failed send is retried after 1, 2, 4 … minutes (at most the maximum), then
+# given up ("failed", retried from the admin) after this many attempts.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=60)
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=6 * 3600)
+# How long a worker may hold a notification while sending it. Longer than the
+# hard task time limit (CELERY_TASK_TIME_LIMIT), so only a dead worker loses its
+# claim; then the dispatch beat hands the email to another worker.
+NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", default=6 * 60)
+# The dispatch beat leaves a new notification alone this long: its own on-commit
+# task normally sends it within milliseconds.
+NOTIFICATION_DISPATCH_GRACE_SECONDS = env.int("NOTIFICATION_DISPATCH_GRACE_SECONDS", default=30)
+NOTIFICATION_DISPATCH_BATCH = env.int("NOTIFICATION_DISPATCH_BATCH", default=500)
+NOTIFICATION_DISPATCH_INTERVAL = env.float("NOTIFICATION_DISPATCH_INTERVAL", default=60.0)
+
+# INCOMING EMAIL (tickets.mail_ingest, docs/email.md)
+# ------------------------------------------------------------------------------
+# Larger messages are not read: the sender gets a polite "too large" answer.
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# New requests that arrive by email are filed under this category (slug); it must
+# have no required fields, since an email cannot fill them in.
+INBOUND_EMAIL_CATEGORY = env.str("INBOUND_EMAIL_CATEGORY", default="other")
+# Mail from an address without an account opens a request under a new,
+# unverified customer account; off: it is refused with a polite answer.
+INBOUND_EMAIL_CREATE_ACCOUNTS = env.bool("INBOUND_EMAIL_CREATE_ACCOUNTS", default=True)
+# Other addresses that reach the desk (aliases, the IMAP mailbox): never stored
+# as CC, and mail "from" them is a loop, not a customer. SUPPORT_REPLY_ADDRESS
+# and DEFAULT_FROM_EMAIL always count.
+INBOUND_EMAIL_OWN_ADDRESSES = env.list("INBOUND_EMAIL_OWN_ADDRESSES", default=[])
+# Secret that mail providers send to POST /api/v1/tickets/inbound-email/
+# (Authorization: Bearer …); empty: the endpoint does not exist (404).
+INBOUND_EMAIL_TOKEN = env.str("INBOUND_EMAIL_TOKEN", default="")
+INBOUND_EMAIL_RATE = env.str("INBOUND_EMAIL_RATE", default="600/minute")
+# IMAP mailbox polled by beat (tickets.mail_imap); empty host: no polling. Read
+# mail is marked seen, or moved to the processed folder when one is named.
+INBOUND_IMAP_HOST = env.str("INBOUND_IMAP_HOST", default="")
+INBOUND_IMAP_PORT = env.int("INBOUND_IMAP_PORT", default=993)
+INBOUND_IMAP_SSL = env.bool("INBOUND_IMAP_SSL", default=True)
+INBOUND_IMAP_USER = env.str("INBOUND_IMAP_USER", default="")
+INBOUND_IMAP_PASSWORD = env.str("INBOUND_IMAP_PASSWORD", default="")
+INBOUND_IMAP_FOLDER = env.str("INBOUND_IMAP_FOLDER", default="INBOX")
+INBOUND_IMAP_PROCESSED_FOLDER = env.str("INBOUND_IMAP_PROCESSED_FOLDER", default="")
+INBOUND_IMAP_POLL_INTERVAL = env.float("INBOUND_IMAP_POLL_INTERVAL", default=60.0)
+# At most this many messages per poll; the rest wait for the next one.
+INBOUND_IMAP_BATCH = env.int("INBOUND_IMAP_BATCH", default=200)
+
+# SLA (tickets.sla, docs/sla.md)
+# ------------------------------------------------------------------------------
+# Policies, business hours and holidays are edited in the admin. The sweep that
+# records "at risk" and "breached" (and notifies) runs this often, in seconds;
+# a minute late is the most a warning or breach is recorded after it happens.
+SLA_SWEEP_INTERVAL = env.float("SLA_SWEEP_INTERVAL", default=60.0)
+# Requests handled per transaction by the sweep and by recomputing deadlines.
+SLA_SWEEP_BATCH_SIZE = env.int("SLA_SWEEP_BATCH_SIZE", default=500)
+
 # CACHES
 # ------------------------------------------------------------------------------
 if REDIS_URL:
@@ -292,9 +358,16 @@ def filesystem_broker_options(var_dir: Path) -> dict:
 if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR)
 else:
-    # A message not acknowledged within this window is redelivered; it must
-    # exceed the longest task (see CELERY_TASK_TIME_LIMIT).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message not acknowledged within this window is redelivered; it must
+        # exceed the longest task (see CELERY_TASK_TIME_LIMIT).
+        "visibility_timeout": 3600,
+        # A publisher (a web request after its commit, beat) that finds Redis
+        # away fails at once instead of retrying for seconds: notifications wait
+        # in their outbox for the dispatch beat. Workers reconnect on their own
+        # schedule (CELERY_BROKER_CONNECTION_MAX_RETRIES), unaffected by this.
+        "max_retries": 0,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = "UTC"
@@ -320,12 +393,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "helpcenter.search_index_refresh",
         "schedule": 30 * 60.0,
     },
+    # Outbox safety net: sends notifications whose on-commit task never ran or
+    # failed (broker down, worker killed, SMTP refused), see tickets.notifications.
+    "notifications-dispatch": {
+        "task": "tickets.notifications_dispatch",
+        "schedule": NOTIFICATION_DISPATCH_INTERVAL,
+        "options": {"expires": NOTIFICATION_DISPATCH_INTERVAL},
+    },
+    # SLA: records requests at risk of missing, or missing, a target (tickets.sla).
+    # A sweep still queued when the next is due is dropped: the next one does its work.
+    "tickets-sla-sweep": {
+        "task": "tickets.sla_sweep",
+        "schedule": SLA_SWEEP_INTERVAL,
+        "options": {"expires": SLA_SWEEP_INTERVAL},
+    },
     # Reminders, auto-solve and auto-close of requests (tickets.automations).
     "tickets-automations": {
         "task": "tickets.automations_run",
         "schedule": env.float("TICKET_AUTOMATION_INTERVAL", default=5 * 60.0),
     },
 }
+# Incoming email: read the IMAP mailbox (tickets.mail_imap), when one is configured.
+if INBOUND_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["inbound-imap-poll"] = {
+        "task": "tickets.imap_poll",
+        "schedule": INBOUND_IMAP_POLL_INTERVAL,
+        "options": {"expires": INBOUND_IMAP_POLL_INTERVAL},
+    }
 # How stale the heartbeat may be before /healthz reports the worker down.
 CELERY_HEARTBEAT_MAX_AGE = env.int("CELERY_HEARTBEAT_MAX_AGE", default=60)
 

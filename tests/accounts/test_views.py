@@ -209,6 +209,35 @@ def test_password_reset_emails_a_working_link_without_revealing_accounts(
     assert customer.check_password("another-long-passphrase")
 
 
+def test_an_account_opened_by_email_is_claimed_through_the_reset_link(
+    client, django_capture_on_commit_callbacks
+):
+    """Someone who only ever emailed support sets a password and can then sign in."""
+    from accounts.services import user_create_from_email
+
+    user = user_create_from_email(email="seoyeon.park@example.kr", preferred_language="ko")
+    assert not user.has_usable_password()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/en/accounts/password/reset/", {"email": "seoyeon.park@example.kr"})
+    [email] = mail.outbox
+    form_page = client.get(_link_in(email, "password/reset"), follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-long-new-passphrase", "new_password2": "a-long-new-passphrase"},
+    )
+
+    user.refresh_from_db()
+    assert user.check_password("a-long-new-passphrase")
+    assert user.is_email_verified
+    signed_in = client.post(
+        "/en/accounts/login/",
+        {"username": "seoyeon.park@example.kr", "password": "a-long-new-passphrase"},
+    )
+    assert signed_in.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
 def test_password_change_requires_the_old_password(client, customer, password):
     client.force_login(customer)
     bad = client.post(
@@ -351,3 +380,84 @@ def test_signed_in_user_opening_sign_in_with_itself_as_next_is_not_looped(client
     response = client.get("/en/accounts/login/?next=/en/accounts/login/")
     assert response.status_code == 302
     assert response.url == "/zh-hans/"
+
+
+# Optional emails -----------------------------------------------------------------------
+
+
+def test_profile_turns_optional_emails_off_and_on(client, customer):
+    client.force_login(customer)
+    profile = {
+        "display_name": "李伟",
+        "preferred_language": "zh-hans",
+        "time_zone": "Asia/Shanghai",
+    }
+    page = client.get("/en/accounts/profile/").content.decode()
+    assert 'name="wants_optional_emails"' in page and "checked" in page
+
+    client.post("/en/accounts/profile/", profile)  # an unticked box is not sent
+    customer.refresh_from_db()
+    assert customer.wants_optional_emails is False
+
+    client.post("/en/accounts/profile/", {**profile, "wants_optional_emails": "on"})
+    customer.refresh_from_db()
+    assert customer.wants_optional_emails is True
+
+
+def _unsubscribe_url(user, language="en") -> str:
+    from accounts.services import user_unsubscribe_token
+
+    return f"/{language}/accounts/unsubscribe/{user_unsubscribe_token(user)}/"
+
+
+def test_unsubscribe_link_asks_first_then_turns_optional_emails_off_without_sign_in(
+    client, customer
+):
+    url = _unsubscribe_url(customer)
+
+    asked = client.get(url)
+    customer.refresh_from_db()
+    # Mail scanners open links by themselves: opening it changes nothing.
+    assert asked.status_code == 200
+    assert customer.wants_optional_emails is True
+    assert "li***@example.com" in asked.content.decode()
+    assert customer.email not in asked.content.decode()
+
+    done = client.post(url)
+    customer.refresh_from_db()
+    assert done.status_code == 200
+    assert customer.wants_optional_emails is False
+    assert "are turned off" in done.content.decode()
+
+
+def test_mail_clients_one_click_unsubscribe_needs_no_csrf_token(customer):
+    from django.test import Client
+
+    mail_client = Client(enforce_csrf_checks=True)
+    response = mail_client.post(
+        _unsubscribe_url(customer),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.wants_optional_emails is False
+
+
+@pytest.mark.parametrize("token", ["", "bad", "IjEyMyI:forged:signature"])
+def test_forged_unsubscribe_link_changes_nothing(client, customer, token):
+    response = client.post(f"/en/accounts/unsubscribe/{token or 'x'}/")
+
+    assert response.status_code == 400
+    customer.refresh_from_db()
+    assert customer.wants_optional_emails is True
+
+
+def test_unsubscribe_link_of_another_kind_of_token_does_not_work(client, customer):
+    # A verification token is signed with another salt: it cannot unsubscribe.
+    response = client.post(f"/en/accounts/unsubscribe/{make_verification_token(customer)}/")
+
+    assert response.status_code == 400
+    customer.refresh_from_db()
+    assert customer.wants_optional_emails is True

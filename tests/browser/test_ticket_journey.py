@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.browser.helpers import main_navigation, sign_in
 from tests.tickets.factories import TRC20_ADDRESS, TRON_TXID, team_agent
-from tickets.defaults import ensure_default_categories
+from tickets.defaults import ensure_default_categories, ensure_default_sla_policies
 from tickets.models import Team, Ticket
 
 
@@ -20,6 +20,7 @@ from tickets.models import Team, Ticket
 def people(transactional_db):
     """The shipped categories; an English-speaking wallet agent; a customer."""
     ensure_default_categories()
+    ensure_default_sla_policies()
     agent = team_agent(
         Team.objects.get(slug="wallet"),
         languages=["en", "zh-hans"],

@@ -17,7 +17,7 @@ from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.browser.helpers import main_navigation, sign_in
 from tests.tickets.factories import TRC20_ADDRESS, TRON_TXID
 from tickets import networks
-from tickets.defaults import ensure_default_categories
+from tickets.defaults import ensure_default_categories, ensure_default_sla_policies
 from tickets.models import Deflection, Ticket
 
 ARTICLE_TITLE = "Withdrawal not received yet"
@@ -25,8 +25,9 @@ ARTICLE_TITLE = "Withdrawal not received yet"
 
 @pytest.fixture
 def request_setup(transactional_db):
-    """The shipped request categories, and one indexed help-center article to suggest."""
+    """The shipped request categories and SLA policies, and one indexed help-center article."""
     ensure_default_categories()
+    ensure_default_sla_policies()
     backend = connections["default"].get_backend()
     backend.clear()
     category, _ = HelpCategory.objects.get_or_create(

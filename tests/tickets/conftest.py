@@ -12,7 +12,7 @@ from tests.tickets.factories import (
     transfer_category,
 )
 from tickets import services
-from tickets.models import TeamMembership
+from tickets.models import SlaPolicy, TeamMembership
 
 
 @pytest.fixture
@@ -87,3 +87,16 @@ def open_request(customer, general):
         )
 
     return _open
+
+
+@pytest.fixture
+def policy(db):
+    """Make SLA policies; only the ones a test makes apply (the shipped ones are removed,
+    tests/tickets/test_sla.py checks them on their own)."""
+    SlaPolicy.objects.all().delete()
+
+    def make(name="Policy", **fields):
+        fields.setdefault("position", (SlaPolicy.objects.count() + 1) * 10)
+        return SlaPolicy.objects.create(name=name, **fields)
+
+    return make

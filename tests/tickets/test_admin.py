@@ -42,3 +42,36 @@ def test_supervisors_see_requests_and_manage_teams_but_not_categories(client, su
     assert client.get(reverse("admin:tickets_ticket_changelist")).status_code == 200
     assert client.get(reverse("admin:tickets_team_changelist")).status_code == 200
     assert client.get(reverse("admin:tickets_ticketcategory_add")).status_code == 403
+
+
+def test_incoming_email_admin_shows_a_quarantined_message_escaped_and_read_only(
+    admin_client,
+):
+    from tickets import mail_ingest
+    from tickets.models import InboundEmail, InboundSource, InboundStatus
+
+    raw = b"From: <x@example.com>\nSubject: <script>alert(1)</script>\n\nbody"
+    inbound = mail_ingest.quarantine(raw, source=InboundSource.HTTP, reason="broken MIME")
+
+    listing = admin_client.get(
+        reverse("admin:tickets_inboundemail_changelist"), {"status": "quarantined"}
+    )
+    detail = admin_client.get(reverse("admin:tickets_inboundemail_change", args=[inbound.pk]))
+
+    assert inbound.status == InboundStatus.QUARANTINED
+    assert listing.status_code == 200
+    assert "x@example.com" in listing.content.decode()
+    page = detail.content.decode()
+    assert "broken MIME" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page
+    assert admin_client.get(reverse("admin:tickets_inboundemail_add")).status_code == 403
+    assert InboundEmail.objects.count() == 1
+
+
+def test_supervisors_see_the_outbox_incoming_email_and_sla_rules_read_only(client, supervisor):
+    client.force_login(supervisor)
+
+    for name in ("notification", "inboundemail", "slapolicy", "slacalendar"):
+        assert client.get(reverse(f"admin:tickets_{name}_changelist")).status_code == 200, name
+    assert client.get(reverse("admin:tickets_slapolicy_add")).status_code == 403

@@ -6,15 +6,21 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import zoneinfo
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from PIL import Image
 
+from accounts import services as account_services
 from accounts.roles import Role
 from tests.accounts.factories import UserFactory
 from tests.tickets.factories import (
@@ -32,8 +38,11 @@ from tickets.models import (
     FieldType,
     Message,
     Priority,
+    SlaPolicy,
     Status,
+    Team,
     Ticket,
+    TicketCategory,
 )
 from tickets.templatetags import tickets_console
 
@@ -198,6 +207,7 @@ class TestInbox:
             "open": 4,
             "waiting": 1,
             "urgent": 1,
+            "attention": 0,  # no deadlines here (tests/tickets/test_console_sla.py)
             "team": 4,
             "all": None,  # solved and closed too: not worth a count
         }
@@ -313,8 +323,9 @@ class TestInbox:
     def test_every_view_costs_the_same_queries_for_25_and_100_rows(
         self, wallet_client, agent_in_wallet, wallet_team, withdrawal, customer
     ):
-        """Session, user, permissions (2), agents, count, page, and the teams and
-        categories of the filters: nine, with the sidebar counts cached."""
+        """Session, user, count, page, and the teams and categories of the filters
+        and rows: six, with the sidebar counts, the agents and the permissions cached."""
+        now = timezone.now()
         for index in range(200):
             TicketFactory(
                 requester=customer,
@@ -322,10 +333,13 @@ class TestInbox:
                 team=wallet_team,
                 assignee=agent_in_wallet if index % 2 else None,
                 status=Status.OPEN,
+                # Every row at risk or breached, each with its countdown.
+                sla_warn_at=now - datetime.timedelta(minutes=1),
+                sla_due_at=now + datetime.timedelta(minutes=index - 100),
             )
         cache.clear()
-        for view in ("mine", "unassigned", "open", "team", "all"):
-            for sort in ("priority", "updated"):
+        for view in ("mine", "unassigned", "open", "attention", "team", "all"):
+            for sort in ("priority", "updated", "sla"):
                 params = {"view": view, "sort": sort}
                 wallet_client.get(BASE, params)  # the sidebar counts, then cached
                 counts = []
@@ -334,7 +348,7 @@ class TestInbox:
                         response = wallet_client.get(BASE, {**params, "per_page": size})
                     assert len(response.context["page"].object_list) == size
                     counts.append(len(queries))
-                assert counts == [9, 9], (view, sort)
+                assert counts == [6, 6], (view, sort)
 
 
 @pytest.mark.parametrize(
@@ -349,14 +363,178 @@ def test_the_inbox_selects_render_as_django_renders_them(
     agent_in_wallet, wallet_team, withdrawal, data
 ):
     """The `select` filter only makes them faster: the HTML is Django's, errors and all."""
-    agent_list = list(console_forms.agents())
+    agent_list = console_forms.agent_choices()
     data = {**data, "team": data.get("team", str(wallet_team.pk))}
-    filters = console_forms.InboxFilterForm(data, agent_list=agent_list)
-    bulk = console_forms.BulkForm({"action": "assign"}, agent_list=agent_list)
-    filters.is_valid()
-    bulk.is_valid()
-    for field in [*filters, *bulk]:
-        assert tickets_console.select(field) == str(field), field.name
+    forms = [
+        console_forms.InboxFilterForm(data, agent_list=agent_list),
+        # As the inbox builds it: the teams and categories it has fetched for its rows.
+        console_forms.InboxFilterForm(
+            data,
+            agent_list=agent_list,
+            teams=list(Team.objects.all()),
+            categories=list(TicketCategory.objects.all()),
+        ),
+        console_forms.InboxFilterForm(data),
+        console_forms.BulkForm({"action": "assign"}, agent_list=agent_list),
+        console_forms.BulkForm({"action": "assign"}),
+    ]
+    for form in forms:
+        form.is_valid()
+        for field in form:
+            assert tickets_console.select(field) == str(field), field.name
+    # Fetched lists are offered as the fields' querysets would offer them.
+    assert str(forms[0]) == str(forms[1]) == str(forms[2])
+
+
+# The rows of the inbox are written by `tickets_console.inbox_rows`; this is the template
+# markup it replaced, which it must print exactly.
+ROWS_AS_TEMPLATE = """{% load i18n %}{% for ticket in page.object_list %}
+          <tr class="tc-row{% if ticket.priority == urgent %} is-urgent{% endif %}{% if ticket.category.is_compromise %} is-compromise{% endif %}" data-testid="ticket-row">
+            <td class="tc-check"><input type="checkbox" name="tickets" value="{{ ticket.reference }}" id="select-{{ ticket.reference }}" aria-label="{% blocktranslate with reference=ticket.reference %}Select {{ reference }}{% endblocktranslate %}"></td>
+            <th scope="row">
+              <a class="tc-subject" href="{{ ticket.workspace_url }}">{{ ticket.subject }}</a>
+              <span class="tc-row-meta"><span class="tc-reference">{{ ticket.reference }}</span> · {{ ticket.requester.get_full_name }} · <abbr title="{{ ticket.get_language_display }}" class="tc-language">{{ ticket.language }}</abbr></span>
+            </th>
+            <td><span class="tc-badge tc-status tc-status-{{ ticket.status }}">{{ ticket.get_status_display }}</span></td>
+            <td>
+              <span class="tc-badge tc-priority tc-priority-{{ ticket.priority }}">{{ ticket.get_priority_display }}</span>
+              {% if ticket.category.is_compromise %}<span class="tc-badge tc-compromise">{% translate "Account compromise" %}</span>{% endif %}
+            </td>
+            <td>{{ ticket.category.name }}<span class="tc-row-meta">{% if ticket.team %}{{ ticket.team.name }}{% else %}{% translate "No team" %}{% endif %}</span></td>
+            <td>{% if ticket.assignee %}{{ ticket.assignee.get_short_name }}{% else %}<span class="tc-muted">{% translate "Unassigned" %}</span>{% endif %}</td>
+            <td><time datetime="{{ ticket.created.iso }}" title="{{ ticket.created.text }}">{{ ticket.created.since }}</time></td>
+            <td><time datetime="{{ ticket.updated.iso }}" title="{{ ticket.updated.text }}">{% blocktranslate with since=ticket.updated.since %}{{ since }} ago{% endblocktranslate %}</time></td>
+            <td>{% include "tickets/console/_sla_clock.html" with clock=ticket.sla %}</td>
+          </tr>
+          {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans", "ja", "ko"])
+def test_the_inbox_rows_render_as_the_template_did(
+    client, supervisor, queue, agent_in_wallet, language
+):
+    """Every kind of row (urgent, compromise, no team, unassigned, markup in the text,
+    names left empty, each language and status, each SLA state), in each language of
+    the console."""
+    TicketFactory(
+        subject="<script>alert(\"x\")</script> & 'quotes'",
+        requester=UserFactory(display_name='<b>"Tom" & Jerry</b>'),
+        category=queue["mine"].category,
+        assignee=UserFactory(display_name="", email="o'brien@example.com", role=Role.AGENT),
+        language="ko",
+        status=Status.WAITING,
+    )
+    nameless = UserFactory(display_name="", email="o&neil@example.com")
+    for status in (Status.SOLVED, Status.CLOSED):
+        TicketFactory(
+            subject=status, requester=nameless, category=queue["mine"].category, status=status
+        )
+    policy, now, minute = SlaPolicy.objects.first(), timezone.now(), datetime.timedelta(minutes=1)
+    for name, due, warn in [
+        ("mine", now + 180 * minute, now + 60 * minute),  # on track
+        ("unassigned", now + 45 * minute, now - 5 * minute),  # at risk
+        ("urgent", now - 12 * minute, now - 40 * minute),  # breached
+        ("waiting", None, None),  # paused
+    ]:
+        Ticket.objects.filter(pk=queue[name].pk).update(
+            sla_policy=policy, sla_due_at=due, sla_warn_at=warn
+        )
+    client.force_login(supervisor)
+    response = client.get(f"/{language}/console/tickets/", {"view": "all", "per_page": 100})
+    rows = response.context["page"].object_list
+    assert len(rows) == 10
+    # The template read request instances: the same requests, with the row's link and times.
+    tickets = Ticket.objects.select_related("requester", "assignee", "category", "team")
+    by_reference = {ticket.reference: ticket for ticket in tickets}
+    with translation.override(language):
+        for row in rows:
+            ticket = by_reference[row.reference]
+            assert row.workspace_url == reverse("tickets_console:workspace", args=[row.reference])
+            ticket.workspace_url, ticket.created, ticket.updated, ticket.sla = (
+                row.workspace_url,
+                row.created,
+                row.updated,
+                row.sla,
+            )
+        page = {"object_list": [by_reference[row.reference] for row in rows]}
+        expected = Template(ROWS_AS_TEMPLATE).render(
+            Context({"page": page, "urgent": Priority.URGENT})
+        )
+        assert tickets_console.inbox_rows(rows) == expected
+    assert expected in text(response)
+    assert {row.sla.state for row in rows} == {"ok", "at_risk", "breached", "paused", "none"}
+
+
+def test_rows_name_a_category_or_team_created_after_the_lists_were_read(queue, wallet_team):
+    rows = console_views._inbox_rows(
+        Ticket.objects.order_by("pk"),
+        teams=[],
+        categories=[],
+        now=timezone.now(),
+        sla_texts=console_views.SlaTexts(),
+    )
+    assert [(row.subject, row.category, row.team) for row in rows] == [
+        (ticket.subject, ticket.category, ticket.team)
+        for ticket in Ticket.objects.select_related("category", "team").order_by("pk")
+    ]
+    assert wallet_team in {row.team for row in rows}
+    assert None in {row.team for row in rows}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans", "ja", "ko"])
+def test_row_times_read_as_the_date_filter_prints_them(language):
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    moments = [
+        datetime.datetime(2026, 1, 2, 0, 0, tzinfo=tokyo),  # midnight
+        datetime.datetime(2026, 1, 2, 12, 0, tzinfo=tokyo),  # noon
+        datetime.datetime(2026, 3, 9, 0, 5, tzinfo=tokyo),
+        datetime.datetime(2026, 11, 30, 9, 7, 59, tzinfo=tokyo),
+        datetime.datetime(2026, 12, 31, 23, 59, tzinfo=tokyo),
+    ]
+    with translation.override(language):
+        date_text = console_views._DateText()
+        for moment in moments:
+            assert date_text(moment) == date_format(moment, "SHORT_DATETIME_FORMAT"), moment
+
+
+class TestAgentList:
+    """The agents offered by the inbox's assignee lists, kept in the cache."""
+
+    def test_is_read_once_then_from_the_cache(
+        self, agent, supervisor, customer, django_assert_num_queries
+    ):
+        choices = console_forms.agent_choices()
+        assert choices == [(user.pk, user.get_full_name()) for user in console_forms.agents()]
+        assert {pk for pk, _name in choices} == {agent.pk, supervisor.pk}
+        with django_assert_num_queries(0):
+            assert console_forms.agent_choices() == choices
+
+    def test_follows_roles_names_activity_and_permissions(self, agent, supervisor, customer):
+        def offered() -> dict[int, str]:
+            return dict(console_forms.agent_choices())
+
+        assert customer.pk not in offered()
+        account_services.user_set_role(user=customer, role=Role.AGENT)
+        assert offered()[customer.pk] == customer.get_full_name()
+        account_services.user_update_profile(
+            user=customer, display_name="Li Wei (agent)", preferred_language="en", time_zone="UTC"
+        )
+        assert offered()[customer.pk] == "Li Wei (agent)"
+        customer.is_active = False
+        customer.save(update_fields=["is_active"])
+        assert customer.pk not in offered()
+        agents_group = Group.objects.get(name=Role.AGENT.group_name)
+        work = Permission.objects.get(codename="work_tickets")
+        agents_group.permissions.remove(work)
+        assert set(offered()) == {supervisor.pk}
+        agent.user_permissions.add(work)
+        assert set(offered()) == {agent.pk, supervisor.pk}
+
+    def test_a_new_agent_is_offered_by_the_next_page(self, wallet_client, wallet_team, queue):
+        assert "Zhao Lei" not in text(wallet_client.get(BASE, {"view": "unassigned"}))
+        team_agent(wallet_team, display_name="Zhao Lei")
+        page = text(wallet_client.get(BASE, {"view": "unassigned"}))
+        assert page.count(">Zhao Lei</option>") == 2  # the assignee filter and bulk tools
 
 
 # Bulk actions -----------------------------------------------------------------------

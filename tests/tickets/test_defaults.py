@@ -61,3 +61,27 @@ def test_help_center_categories_are_linked_once_they_exist(db):
     help_category = CategoryFactory(slug="withdrawal")
     ensure_default_categories()
     assert TicketCategory.objects.get(slug="withdrawal").helpcenter_category == help_category
+
+
+def test_shipped_sla_policies_are_created_once_and_never_over_an_admins_own(db):
+    from tickets.defaults import ensure_default_sla_policies
+    from tickets.models import SlaPolicy
+
+    shipped = list(
+        SlaPolicy.objects.values_list(
+            "priority", "first_response_minutes", "next_response_minutes", "resolution_minutes"
+        )
+    )
+    assert sorted(shipped) == [
+        (10, 72 * 60, 72 * 60, 7 * 24 * 60),
+        (20, 24 * 60, 24 * 60, 72 * 60),
+        (30, 2 * 60, 4 * 60, 24 * 60),
+        (40, 30, 60, 8 * 60),
+    ]
+    ensure_default_sla_policies()
+    assert SlaPolicy.objects.count() == 4
+
+    SlaPolicy.objects.all().delete()
+    SlaPolicy.objects.create(name="Our own", first_response_minutes=15)
+    ensure_default_sla_policies()
+    assert list(SlaPolicy.objects.values_list("name", flat=True)) == ["Our own"]

@@ -44,7 +44,7 @@ from tickets.models import (
 )
 from tickets.networks import explorer_address_url, explorer_tx_url
 from tickets.selectors import ACTIVE, InboxSort, InboxView
-from tickets.sla_targets import describe_duration, first_response_target
+from tickets.sla_targets import describe_duration, expected_first_response
 
 MAX_PAGE_SIZE = 100
 QUERY_MAX_LENGTH = 200
@@ -546,10 +546,16 @@ class FirstResponseSerializer(serializers.Serializer):
 class CustomerTicketCreatedSerializer(CustomerTicketDetailSerializer):
     expected_first_response = serializers.SerializerMethodField()
 
-    @extend_schema_field(FirstResponseSerializer)
+    @extend_schema_field(FirstResponseSerializer(allow_null=True))
     def get_expected_first_response(self, ticket: Ticket):
-        target = first_response_target(ticket.priority)
-        return {"seconds": int(target.total_seconds()), "text": describe_duration(target)}
+        # The SLA policy that applies to the request; null when none promises a first response.
+        expected = expected_first_response(ticket)
+        if expected is None:
+            return None
+        return {
+            "seconds": int(expected.duration.total_seconds()),
+            "text": describe_duration(expected.duration),
+        }
 
 
 class AgentTicketSerializer(serializers.Serializer):
