@@ -559,12 +559,8 @@ def _open(job: _Job, *, quoted: list[str]) -> None:
         language=language,
         channel=Channel.EMAIL,
         attachments=job.stored,
+        cc_emails=_cc_addresses(parsed),
     )
-    cc = _cc_addresses(parsed)
-    if cc:
-        # Not a change anyone could have seen: the request was created in this transaction.
-        Ticket.objects.filter(pk=ticket.pk).update(cc_emails=cc)
-        ticket.cc_emails = cc
     message = ticket.messages.get()
     _attach_original(job, message, user)
     job.inbound.status = InboundStatus.NEW_TICKET

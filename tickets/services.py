@@ -284,10 +284,12 @@ def _open(
     attachments: Sequence[Attachment],
     priority: int,
     follow_up_of: Ticket | None = None,
+    cc_emails: Sequence[str] = (),
     now: datetime.datetime,
 ) -> Ticket:
     """Insert an already validated request with its first message, identifiers and events."""
     ticket = Ticket(
+        cc_emails=list(cc_emails),
         requester=requester,
         category=category,
         subject=subject,
@@ -360,9 +362,12 @@ def ticket_create(
     channel: str = Channel.WEB,
     attachments: Sequence[Attachment] = (),
     priority: int | None = None,
+    cc_emails: Sequence[str] = (),
     now: datetime.datetime | None = None,
 ) -> Ticket:
     """Validate and open a request, route it, and post its description as the first message.
+
+    `cc_emails`: other addresses on the email that opened it, whose replies are accepted.
 
     Raises one ValidationError keyed by input name ("subject", "description",
     "attachments", or a TicketField key) listing every problem. Priority
@@ -417,6 +422,7 @@ def ticket_create(
         channel=channel,
         attachments=attachments,
         priority=initial,
+        cc_emails=cc_emails,
         now=now or timezone.now(),
     )
 
